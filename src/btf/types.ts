@@ -91,6 +91,12 @@ export interface BtfComposite extends Base {
   readonly kind: 'struct' | 'union';
   readonly size: number;
   readonly members: readonly BtfMember[];
+  /**
+   * The wire `kind_flag`: member offsets carry `bitfield_size << 24 | bit_offset`.
+   * Set by the parser; the encoder sets it itself when a member is a bitfield
+   * and this is absent.
+   */
+  readonly kindFlag?: boolean;
 }
 
 export interface BtfEnumValue { readonly name: string; readonly value: bigint }
@@ -108,6 +114,8 @@ export interface BtfFwd extends Base { readonly kind: 'fwd'; readonly fwdKind: '
 export interface BtfRef extends Base {
   readonly kind: 'typedef' | 'volatile' | 'const' | 'restrict' | 'type_tag';
   readonly type: number;
+  /** The wire `kind_flag`; on type_tag it means `__attribute__((...))` rather than `btf_type_tag` (Linux 6.12+). */
+  readonly kindFlag?: boolean;
 }
 
 export interface BtfFunc extends Base {
@@ -148,6 +156,8 @@ export interface BtfDeclTag extends Base {
   readonly type: number;
   /** -1 when the tag applies to the type itself, else the member/param index. */
   readonly componentIdx: number;
+  /** The wire `kind_flag`: the tag is a raw `__attribute__((...))` (Linux 6.12+). */
+  readonly kindFlag?: boolean;
 }
 
 export type BtfType =
