@@ -6,6 +6,7 @@ import { elfSections } from '../../src/btf/elf-sections.js';
 import { parseBtf, type Btf } from '../../src/btf/btf.js';
 import { parseBtfExt } from '../../src/btf/ext.js';
 import { encodeBtf, type BtfTypeInput } from '../../src/btf/encode.js';
+import type { BtfComposite } from '../../src/btf/types.js';
 import { encode, decode } from '../../src/asm/instruction.js';
 import {
   calculateCoreRelocation, coreTarget, CoreReloKind, CoreTarget, patchCoreInstruction, POISON_HELPER_ID, relocateCore,
@@ -210,7 +211,7 @@ test('big-endian twins relocate to the same values as little-endian objects', ()
 test('relocations against the kernel: vmlinux types resolve with the kernel layout', kernelOnly(), async () => {
   const { loadKernelBtf } = await import('../../src/btf/kernel.js');
   const vmlinux = loadKernelBtf();
-  const task = vmlinux.typeByName('task_struct', 'struct')!;
+  const task = vmlinux.typesByName('task_struct').find((t) => t.kind === 'struct') as BtfComposite;
   const pidIndex = task.members.findIndex((m) => m.name === 'pid');
   // Local: a minimal `struct task_struct___mine { int pid; }` as a CO-RE program would declare it.
   const mine = parseBtf(encodeBtf([int, { kind: 'struct', name: 'task_struct___mine', size: 4, members: [{ name: 'pid', type: 1, bitOffset: 0, bitfieldSize: 0 }] }]));
