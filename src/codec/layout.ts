@@ -1,0 +1,117 @@
+/**
+ * The memory layout a codec is compiled from. Both sources of types, hand
+ * declarations (declared.ts) and BTF (btf-codec.ts), are lowered to this one
+ * tree, so a struct declared in TypeScript and the same struct described by
+ * clang's BTF compile to the same code and encode to the same bytes.
+ *
+ * Offsets are resolved here (C layout rules live in declared.ts; BTF carries
+ * clang's offsets), so the code generator only places values.
+ */
+import type { Codec } from './codec.js';
+
+export type IntSize = 1 | 2 | 4 | 8;
+
+export type Layout =
+  /** Integer; 8-byte integers are `bigint` in JS, smaller ones `number`. */
+  | { readonly kind: 'int'; readonly size: IntSize; readonly signed: boolean }
+  /** `__int128` / `unsigned __int128`, as `bigint`. */
+  | { readonly kind: 'int128'; readonly signed: boolean }
+  | { readonly kind: 'float'; readonly size: 4 | 8 }
+  /** One byte, `false`/`true`; any non-zero byte decodes as `true`. */
+  | { readonly kind: 'bool' }
+  /** Raw bytes as `Uint8Array`. */
+  | { readonly kind: 'bytes'; readonly size: number }
+  /** A declared `{ string: N }`: UTF-8, NUL-terminated and NUL-padded, at most N-1 bytes. */
+  | { readonly kind: 'string'; readonly size: number }
+  /**
+   * A BTF `char[N]`: decodes to a string when the bytes before the first NUL are
+   * printable ASCII and a NUL exists (bpftool's rule), else to an array of numbers.
+   */
+  | { readonly kind: 'chars'; readonly size: number; readonly signed: boolean }
+  | { readonly kind: 'array'; readonly elem: Layout; readonly length: number }
+  | StructLayout
+  | UnionLayout
+  /** Enumerators decode to their names, unknown values to numbers (`bigint` for 8-byte enums). */
+  | EnumLayout
+  /** A pointer: an address as `bigint`. */
+  | { readonly kind: 'ptr'; readonly size: 4 | 8 }
+  /** A codec compiled elsewhere, called as is. */
+  | { readonly kind: 'codec'; readonly codec: Codec };
+
+export interface EnumLayout {
+  readonly kind: 'enum';
+  readonly size: IntSize;
+  readonly signed: boolean;
+  readonly values: readonly { readonly name: string; readonly value: bigint }[];
+}
+
+export interface StructLayout {
+  readonly kind: 'struct';
+  readonly size: number;
+  readonly fields: readonly FieldLayout[];
+}
+
+export interface UnionLayout {
+  readonly kind: 'union';
+  readonly size: number;
+  /** Every member starts at offset 0. An anonymous (`name: ''`) struct/union member is flattened. */
+  readonly members: readonly { readonly name: string; readonly layout: Layout }[];
+}
+
+/** The integer-like types a bitfield can have. */
+export type BitfieldBase =
+  | { readonly kind: 'int'; readonly size: IntSize; readonly signed: boolean }
+  | { readonly kind: 'bool' }
+  | EnumLayout;
+
+export type FieldLayout =
+  /**
+   * A whole-byte field at `offset` bytes from the start of the struct. A field
+   * with `name: ''` whose layout is a struct or union is an anonymous member:
+   * its own fields appear directly in the parent object, as in C.
+   */
+  | { readonly name: string; readonly offset: number; readonly layout: Layout }
+  /**
+   * A bitfield of `bits` bits starting `bitOffset` bits from the start of the
+   * struct, numbered as BTF does: from the least significant bit of the first
+   * byte on little-endian hosts, from the most significant on big-endian ones.
+   */
+  | { readonly name: string; readonly bitOffset: number; readonly bits: number; readonly base: BitfieldBase };
+
+/** Byte size of a layout. */
+export function layoutSize(layout: Layout): number {
+  switch (layout.kind) {
+    case 'int':
+    case 'float':
+    case 'enum':
+    case 'ptr':
+      return layout.size;
+    case 'int128':
+      return 16;
+    case 'bool':
+      return 1;
+    case 'bytes':
+    case 'string':
+    case 'chars':
+    case 'struct':
+    case 'union':
+      return layout.size;
+    case 'array':
+      return layoutSize(layout.elem) * layout.length;
+    case 'codec':
+      return layout.codec.size;
+  }
+}
+
+/** The JS property names a field contributes to its parent object (several for an anonymous member). */
+export function fieldKeys(name: string, layout: Layout): string[] {
+  if (name !== '') return [name];
+  if (layout.kind === 'struct') return layout.fields.flatMap((f) => ('layout' in f ? fieldKeys(f.name, f.layout) : [f.name]));
+  if (layout.kind === 'union') return layout.members.flatMap((m) => fieldKeys(m.name, m.layout));
+  return [];
+}
+
+/** True for a field that is an anonymous struct/union flattened into its parent. */
+export function isAnonymousComposite(name: string, layout: Layout): boolean {
+  return name === '' && (layout.kind === 'struct' || layout.kind === 'union');
+}
