@@ -78,8 +78,9 @@ export interface VariableSpec {
  */
 export interface ObjectMapSpec extends MapSpec {
   /**
-   * The name given to the kernel (<= 15 chars). For legacy and BTF maps, the symbol name
-   * truncated; for data maps, libbpf's derived name (see `internalMapName`).
+   * The map's name. For legacy and BTF maps, the symbol name (the kernel keeps its first
+   * 15 characters); for data and kconfig maps, libbpf's derived kernel name such as
+   * `'minimal.rodata'` (see `internalMapName` in src/object/map-names.ts).
    */
   readonly name: string;
   /** The name in the object: the symbol, or the section name for data maps (`'.rodata'`). Key of `CollectionSpec.maps`. */
@@ -107,6 +108,18 @@ export interface ObjectMapSpec extends MapSpec {
   readonly iproute2?: Iproute2MapFields;
   /** BTF type id of the map's definition struct (BTF maps) or DATASEC (data maps). */
   readonly btfDefTypeId?: number;
+  /** For `.struct_ops` maps: the struct's name and which member points to which program. */
+  readonly structOps?: StructOpsSpec;
+}
+
+/** A `SEC(".struct_ops")` variable: the loader fills the kernel's value type from it (Linux 5.6+). */
+export interface StructOpsSpec {
+  /** Name of the struct type (`'tcp_congestion_ops'`), matched against the kernel's BTF. */
+  readonly typeName: string;
+  /** BTF type id of the struct in the object's BTF. */
+  readonly btfTypeId: number;
+  /** Function pointer members set to programs: member name, byte offset in the object's struct, program name. */
+  readonly programs: readonly { readonly member: string; readonly offset: number; readonly program: string }[];
 }
 
 /** A relocation of one instruction of a function, resolved to what it refers to. */

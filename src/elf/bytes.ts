@@ -1,0 +1,88 @@
+/**
+ * Bounds-checked little/big-endian reads over a Uint8Array. Every read names the
+ * structure being read so a corrupt input produces a `ParseError` that says what and
+ * where, never a RangeError from DataView.
+ */
+import { ParseError } from '../sys/errors.js';
+
+export class ByteReader {
+  readonly bytes: Uint8Array;
+  readonly littleEndian: boolean;
+  private readonly view: DataView;
+
+  constructor(bytes: Uint8Array, littleEndian: boolean) {
+    this.bytes = bytes;
+    this.littleEndian = littleEndian;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  get length(): number {
+    return this.bytes.byteLength;
+  }
+
+  /** Throws ParseError unless `[offset, offset + size)` lies inside the input. */
+  check(what: string, offset: number, size: number): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(size) || offset < 0 || size < 0 || offset + size > this.bytes.byteLength) {
+      throw new ParseError(what, Number.isSafeInteger(offset) ? offset : -1, `${size} bytes needed but the input has ${this.bytes.byteLength} bytes`);
+    }
+  }
+
+  u8(what: string, offset: number): number {
+    this.check(what, offset, 1);
+    return this.view.getUint8(offset);
+  }
+
+  u16(what: string, offset: number): number {
+    this.check(what, offset, 2);
+    return this.view.getUint16(offset, this.littleEndian);
+  }
+
+  u32(what: string, offset: number): number {
+    this.check(what, offset, 4);
+    return this.view.getUint32(offset, this.littleEndian);
+  }
+
+  i32(what: string, offset: number): number {
+    this.check(what, offset, 4);
+    return this.view.getInt32(offset, this.littleEndian);
+  }
+
+  u64(what: string, offset: number): bigint {
+    this.check(what, offset, 8);
+    return this.view.getBigUint64(offset, this.littleEndian);
+  }
+
+  i64(what: string, offset: number): bigint {
+    this.check(what, offset, 8);
+    return this.view.getBigInt64(offset, this.littleEndian);
+  }
+
+  /** A u64 that must be a file offset or size: throws ParseError above 2^53. */
+  size64(what: string, offset: number): number {
+    const v = this.u64(what, offset);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ParseError(what, offset, `value ${v} is too large`);
+    return Number(v);
+  }
+
+  /** A view (no copy) of `[offset, offset + size)`. */
+  slice(what: string, offset: number, size: number): Uint8Array {
+    this.check(what, offset, size);
+    return this.bytes.subarray(offset, offset + size);
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * The NUL-terminated string at `offset` of a string table. Throws ParseError when the
+ * offset is outside the table or no NUL ends the string inside it.
+ */
+export function cString(table: Uint8Array, offset: number, what: string, tableFileOffset = 0): string {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset >= table.byteLength) {
+    if (offset === 0 && table.byteLength === 0) return '';
+    throw new ParseError(what, tableFileOffset + (Number.isSafeInteger(offset) ? offset : 0), `string offset ${offset} outside a ${table.byteLength}-byte string table`);
+  }
+  const end = table.indexOf(0, offset);
+  if (end < 0) throw new ParseError(what, tableFileOffset + offset, 'string is not NUL-terminated');
+  return decoder.decode(table.subarray(offset, end));
+}

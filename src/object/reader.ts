@@ -1,0 +1,144 @@
+/**
+ * `readCollectionSpec`: BPF ELF object → `CollectionSpec`. Pure: no system call, and
+ * nothing depends on the running kernel, so the output is the same on every machine.
+ */
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { parseBtf } from '../btf/btf.js';
+import type { BtfSpec } from '../btf/types.js';
+import { EbpfError, ParseError } from '../sys/errors.js';
+import { EM_BPF, ElfType } from '../elf/constants.js';
+import { parseElf } from '../elf/elf-file.js';
+import { ObjectContext } from './context.js';
+import { readBtfMaps } from './btf-maps.js';
+import { readDataMaps } from './data-maps.js';
+import { ObjectError } from './errors.js';
+import { readExterns } from './externs.js';
+import { readLegacyMaps } from './legacy-maps.js';
+import { objectNameFromPath } from './map-names.js';
+import { readPrograms } from './programs.js';
+import { readStructOpsMaps } from './struct-ops.js';
+import type { CollectionSpec, ObjectMapSpec, ProgramSpec, VariableSpec } from './spec.js';
+
+export interface ReadCollectionOptions {
+  /**
+   * Object name used to derive data map names (`<name>.rodata`), as libbpf's
+   * `bpf_object__open_mem` `object_name` option. Default `''`: data maps are named
+   * after their section (`.rodata`). `loadCollectionSpec` passes the file name up to
+   * its first dot, as libbpf does.
+   */
+  readonly objectName?: string;
+}
+
+/**
+ * Parse a BPF ELF object (clang `-target bpf`, either byte order).
+ *
+ * Throws `ParseError` (with the offset) for malformed ELF or BTF; `ObjectError` for a
+ * well-formed object using something unsupported (static legacy maps, unknown BTF map
+ * fields, initial values on maps that cannot hold them, relocations against unknown
+ * sections). Never makes a system call.
+ */
+export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOptions = {}): CollectionSpec {
+  const elf = parseElf(bytes);
+  if (elf.header.machine !== EM_BPF && elf.header.machine !== 0) {
+    throw new ObjectError(`ELF machine ${elf.header.machine} is not BPF (${EM_BPF}); compile with clang -target bpf`);
+  }
+  if (elf.header.type !== ElfType.REL) {
+    throw new ObjectError(`ELF type ${elf.header.type} is not a relocatable object (1)`);
+  }
+  const btfSection = elf.sectionByName('.BTF');
+  let btf: BtfSpec | undefined;
+  if (btfSection) {
+    const raw = elf.sectionData(btfSection);
+    btf = wrapBtfErrors(btfSection.offset, () => parseBtf(raw));
+    if (btf.littleEndian !== elf.littleEndian) throw new ParseError('.BTF', btfSection.offset, 'BTF byte order differs from the ELF byte order');
+  }
+  const extSection = elf.sectionByName('.BTF.ext');
+  const ctx = new ObjectContext(elf, btf, options.objectName ?? '');
+  return wrapBtfErrors(btfSection?.offset ?? 0, () => {
+    const license = readLicense(ctx);
+    const kernelVersion = readVersion(ctx);
+    const maps: ObjectMapSpec[] = [];
+    for (const s of elf.sections) {
+      const kind = ctx.kindOf(s.index);
+      if (kind === 'legacy_maps') maps.push(...readLegacyMaps(ctx, s.index));
+      else if (kind === 'btf_maps') maps.push(...readBtfMaps(ctx, s.index));
+    }
+    const data = readDataMaps(ctx);
+    maps.push(...data.maps);
+    const ext = readExterns(ctx);
+    if (ext.kconfigMap) maps.push(ext.kconfigMap);
+    const { functions, programs } = readPrograms(ctx, maps, license, kernelVersion);
+    maps.push(...readStructOpsMaps(ctx, programs));
+    const mapsByName = new Map<string, ObjectMapSpec>();
+    for (const m of maps) {
+      if (mapsByName.has(m.realName)) throw new ObjectError(`two maps named ${m.realName}`);
+      mapsByName.set(m.realName, m);
+    }
+    const programsByName = new Map<string, ProgramSpec>();
+    for (const p of programs) {
+      if (programsByName.has(p.name)) throw new ObjectError(`two programs named ${p.name}`, p.section);
+      programsByName.set(p.name, p);
+    }
+    const variables = new Map<string, VariableSpec>();
+    for (const v of [...data.variables, ...ext.kconfigVariables]) if (!variables.has(v.name)) variables.set(v.name, v);
+    return {
+      objectName: ctx.objectName,
+      littleEndian: elf.littleEndian,
+      license,
+      kernelVersion,
+      maps: mapsByName,
+      programs: programsByName,
+      functions,
+      variables,
+      externs: ext.externs,
+      btf,
+      btfExt: extSection ? elf.sectionData(extSection).slice() : undefined,
+    };
+  });
+}
+
+/**
+ * Read and parse an object file; data maps are named after the file as libbpf names
+ * them (`<name up to the first dot>.rodata`, truncated to 15 characters).
+ * Throws as `readCollectionSpec`, and Node's fs errors when the file cannot be read.
+ */
+export async function loadCollectionSpec(path: string, options: ReadCollectionOptions = {}): Promise<CollectionSpec> {
+  const bytes = await readFile(path);
+  return readCollectionSpec(bytes, { objectName: objectNameFromPath(path), ...options });
+}
+
+/** Synchronous `loadCollectionSpec`. */
+export function loadCollectionSpecSync(path: string, options: ReadCollectionOptions = {}): CollectionSpec {
+  return readCollectionSpec(readFileSync(path), { objectName: objectNameFromPath(path), ...options });
+}
+
+function readLicense(ctx: ObjectContext): string {
+  const s = ctx.elf.sectionByName('license');
+  if (!s) return '';
+  const data = ctx.elf.sectionData(s);
+  const end = data.indexOf(0);
+  return new TextDecoder().decode(end < 0 ? data : data.subarray(0, end));
+}
+
+function readVersion(ctx: ObjectContext): number {
+  const s = ctx.elf.sectionByName('version');
+  if (!s) return 0;
+  const data = ctx.elf.sectionData(s);
+  if (data.byteLength !== 4) throw new ParseError('version section', s.offset, `size ${data.byteLength}, expected 4 (a u32 kernel version)`);
+  return new DataView(data.buffer, data.byteOffset, 4).getUint32(0, ctx.elf.littleEndian);
+}
+
+/**
+ * The BTF model's lookups throw RangeError for ids outside the BTF; in an object those
+ * come from corrupt input, so they become ParseError.
+ */
+function wrapBtfErrors<T>(offset: number, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof EbpfError) throw e;
+    if (e instanceof RangeError) throw new ParseError('.BTF', offset, e.message);
+    throw e;
+  }
+}
