@@ -93,6 +93,12 @@ export interface MapBackend {
   freeze(): number;
   /** The four BPF_MAP_*_BATCH commands. */
   batch(command: BatchCommand, request: BatchRequest): BatchResult;
+  /**
+   * Map the values of a BPF_F_MMAPABLE array into memory (Linux 5.5+): the value of
+   * index i sits at `i * round_up(valueSize, 8)`. Returns the memory and a release
+   * function, or -errno. Optional: a backend without it answers EINVAL.
+   */
+  mmap?(writable: boolean): { buffer: ArrayBuffer; release(): void } | number;
   /** Release the map (close the fd). Idempotent. */
   close(): void;
 }

@@ -12,6 +12,10 @@ const errnoNames = new Map<number, string>();
 for (const [name, value] of Object.entries(constants.errno)) {
   if (!errnoNames.has(value)) errnoNames.set(value, name);
 }
+// Several names share a number; prefer the ones Linux's strerror and bpftool use.
+errnoNames.set(95, 'EOPNOTSUPP');
+errnoNames.set(11, 'EAGAIN');
+errnoNames.set(35, 'EDEADLK');
 // Linux-only errnos node does not list.
 errnoNames.set(524, 'ENOTSUPP');
 errnoNames.set(512, 'ERESTARTSYS');

@@ -1,0 +1,11 @@
+export { BpfMap, BatchCursor, IterationAbortedError } from './map.js';
+export type { UpdateFlag, UpdateOptions, LookupOptions, BatchOptions, BatchPage, RawDump } from './map.js';
+export { createMap, resolveSpec } from './create.js';
+export type { CreateMapOptions, BackendName, MapOf } from './create.js';
+export { openMap, listMaps, mapIds, wrapFd } from './open.js';
+export type { MapSelector, OpenMapOptions } from './open.js';
+export type { MapSpec, MapBtf } from './spec.js';
+export type { MapBackend, MapDescriptor, BatchRequest, BatchResult, BatchCommand } from './backend.js';
+export { registerBackend } from './backend-registry.js';
+export { MmapView } from './mmap-view.js';
+export { KernelMapBackend } from './kernel-backend.js';

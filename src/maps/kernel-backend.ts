@@ -1,0 +1,115 @@
+/**
+ * The kernel implementation of `MapBackend`: each operation is one bpf(2)
+ * call. Attrs are encoded once per map with the addresses of the backend's own
+ * key/value buffers already in place, so a lookup is `bpf(cmd, attr)` and
+ * nothing else — the floor that a C program doing raw syscalls sets.
+ */
+import type { BatchCommand, BatchRequest, BatchResult, MapBackend, MapDescriptor } from './backend.js';
+import { bpf } from '../sys/bpf.js';
+import { BpfCmd, MapType } from '../sys/constants.js';
+import { ElemAttr, mapBatch, mapFreeze } from '../sys/map-cmds.js';
+import { native } from '../sys/native.js';
+
+const batchCmd: Record<BatchCommand, number> = {
+  lookup: BpfCmd.MAP_LOOKUP_BATCH,
+  lookupAndDelete: BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH,
+  update: BpfCmd.MAP_UPDATE_BATCH,
+  delete: BpfCmd.MAP_DELETE_BATCH,
+};
+
+const HASH_LIKE: ReadonlySet<number> = new Set([
+  MapType.hash, MapType.percpu_hash, MapType.lru_hash, MapType.lru_percpu_hash, MapType.hash_of_maps,
+]);
+
+/** A fresh, off-heap (address-stable) buffer. Zero-length buffers still get one byte of backing store. */
+function stableBuffer(size: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(Math.max(size, 1)), 0, size);
+}
+
+export class KernelMapBackend implements MapBackend {
+  readonly kind = 'kernel' as const;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly nextKey: Uint8Array;
+  readonly batchCursorSize: number;
+  #fd: number;
+  // One attr per command shape; CHECK_ATTR in kernel/bpf/syscall.c requires every
+  // byte after a command's last field to be zero, so DELETE (last field: key) and
+  // GET_NEXT_KEY (last field: next_key) cannot share the lookup attr.
+  readonly #keyValue: ElemAttr;
+  readonly #keyOnly: ElemAttr;
+  readonly #next: ElemAttr;
+  readonly #nextFirst: ElemAttr;
+
+  constructor(fd: number, readonly descriptor: MapDescriptor) {
+    this.#fd = fd;
+    this.key = stableBuffer(descriptor.keySize);
+    this.value = stableBuffer(descriptor.valueBufferSize);
+    this.nextKey = stableBuffer(descriptor.keySize);
+    // htab batch cursors are u32 bucket indices; the generic (array, lpm) ones are keys.
+    this.batchCursorSize = HASH_LIKE.has(descriptor.type) ? 4 : Math.max(descriptor.keySize, 4);
+    const n = native();
+    const addr = (b: Uint8Array) => n.addressOf(b);
+    this.#keyValue = new ElemAttr(fd, this.key, this.value, addr);
+    this.#keyOnly = new ElemAttr(fd, this.key, null, addr);
+    this.#next = new ElemAttr(fd, this.key, this.nextKey, addr);
+    this.#nextFirst = new ElemAttr(fd, null, this.nextKey, addr);
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  lookup(flags: number): number {
+    const a = this.#keyValue;
+    a.setFlags(flags);
+    return bpf(BpfCmd.MAP_LOOKUP_ELEM, a.attr.bytes);
+  }
+
+  update(flags: number): number {
+    const a = this.#keyValue;
+    a.setFlags(flags);
+    return bpf(BpfCmd.MAP_UPDATE_ELEM, a.attr.bytes);
+  }
+
+  delete(): number {
+    return bpf(BpfCmd.MAP_DELETE_ELEM, this.#keyOnly.attr.bytes);
+  }
+
+  getNextKey(fromStart: boolean): number {
+    return bpf(BpfCmd.MAP_GET_NEXT_KEY, (fromStart ? this.#nextFirst : this.#next).attr.bytes);
+  }
+
+  lookupAndDelete(flags: number): number {
+    const a = this.#keyValue;
+    a.setFlags(flags);
+    return bpf(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, a.attr.bytes);
+  }
+
+  freeze(): number {
+    return mapFreeze(this.#fd);
+  }
+
+  batch(command: BatchCommand, r: BatchRequest): BatchResult {
+    return mapBatch(batchCmd[command], this.#fd, r.inBatch, r.outBatch, r.keys, r.values, r.count, r.elemFlags, r.flags);
+  }
+
+  mmap(writable: boolean): { buffer: ArrayBuffer; release(): void } | number {
+    const n = native();
+    const d = this.descriptor;
+    const page = n.pageSize();
+    const stride = (d.valueSize + 7) & ~7;
+    const length = Math.max(page, Math.ceil((stride * d.maxEntries) / page) * page);
+    const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+    const r = n.mmap(this.#fd, length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, 0);
+    if (typeof r === 'number') return r;
+    return { buffer: r, release: () => void n.munmap(r) };
+  }
+
+  close(): void {
+    if (this.#fd >= 0) {
+      native().close(this.#fd);
+      this.#fd = -1;
+    }
+  }
+}
