@@ -1,0 +1,54 @@
+/**
+ * libbpf (through `bpftool gen skeleton`) as the oracle for map and program names:
+ * user maps keep their symbol names, data/kconfig maps get libbpf's derived names
+ * (`obj.rodata`, `.data.test`), and programs are the functions outside `.text`.
+ * Covers every cilium object libbpf 1.1 opens and Debian's objects.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { readCollectionSpec } from '../../src/object/index.js';
+import { CILIUM_ROOT, debianObjects, debianSkip, toolSkip, walkObjects } from './tools.js';
+
+function skeletonNames(path: string): { maps: string[]; progs: string[] } | undefined {
+  const r = spawnSync('bpftool', ['gen', 'skeleton', path, 'name', 'obj'], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined; // libbpf 1.1 refuses legacy maps and some newer constructs
+  const grab = (re: RegExp) => [...r.stdout.matchAll(re)].map((m) => m[1]!);
+  return { maps: grab(/s->maps\[\d+\]\.name = "([^"]+)";/g), progs: grab(/s->progs\[\d+\]\.name = "([^"]+)";/g) };
+}
+
+function ours(path: string): { maps: string[]; progs: string[] } {
+  const spec = readCollectionSpec(readFileSync(path), { objectName: 'obj' });
+  return {
+    // libbpf 1.1 (bpftool 7.1) predates `.struct_ops.link` (libbpf 1.3) and ignores it.
+    maps: [...spec.maps.values()].filter((m) => m.section !== '.struct_ops.link').map((m) => (m.source === 'data' || m.source === 'kconfig' ? m.name : m.realName)),
+    progs: [...spec.programs.keys()],
+  };
+}
+
+function compareAll(paths: string[]): number {
+  let compared = 0;
+  for (const path of paths) {
+    const want = skeletonNames(path);
+    if (!want) continue;
+    const got = ours(path);
+    const what = relative(CILIUM_ROOT, path);
+    assert.deepEqual([...got.maps].sort(), [...want.maps].sort(), `${what}: maps`);
+    assert.deepEqual([...got.progs].sort(), [...want.progs].sort(), `${what}: programs`);
+    compared++;
+  }
+  return compared;
+}
+
+test('map and program names match libbpf for the cilium objects', { skip: toolSkip('bpftool') }, () => {
+  // invalid_btf_map_init: libbpf ignores the stray `.key = 1` initializer; we refuse it as cilium/ebpf does.
+  const files = walkObjects(CILIUM_ROOT).filter((f) => /(-el\.elf|bpfel\.o)$/.test(f) && !f.includes('/invalid_'));
+  assert.ok(compareAll(files) >= 30);
+});
+
+test('map and program names match libbpf for Debian\'s objects', { skip: toolSkip('bpftool') || debianSkip() }, () => {
+  const files = debianObjects();
+  assert.equal(compareAll(files), files.length);
+});
