@@ -33,8 +33,8 @@ const NAME_RE = /^[A-Za-z0-9_.]*$/;
 
 /** Key and value types of the map `createMap(spec)` returns. */
 export type MapOf<S extends MapSpec> = BpfMap<
-  S['key'] extends TypeDecl ? DeclValue<S['key']> : Uint8Array,
-  PerCpu<S['type'], S['value'] extends TypeDecl ? DeclValue<S['value']> : Uint8Array>
+  S['key'] extends TypeDecl ? DeclValue<S['key']> : S['btf'] extends object ? any : Uint8Array,
+  PerCpu<S['type'], S['value'] extends TypeDecl ? DeclValue<S['value']> : S['btf'] extends object ? any : Uint8Array>
 >;
 
 /**

@@ -46,3 +46,24 @@ test('a map with BTF: typed from BTF, BTF in the kernel, typed again on open, fo
   using raw = openMap({ id: info.id }, { raw: true });
   assert.ok(raw.get(new Uint8Array([1, 0, 0, 10, 0xbb, 1, 0, 0])) instanceof Uint8Array);
 });
+
+test('BPF_F_LOCK lookups and updates on a value with a bpf_spin_lock', kernelOnly(), () => {
+  const b = new BtfBuilder();
+  const u32 = b.add({ kind: 'int', name: 'unsigned int', size: 4, encoding: 0, bitOffset: 0, bits: 32 });
+  const lock = b.add({ kind: 'struct', name: 'bpf_spin_lock', size: 4, members: [{ name: 'val', type: u32, bitOffset: 0, bitfieldSize: 0 }] });
+  const value = b.add({
+    kind: 'struct', name: 'locked', size: 8,
+    members: [
+      { name: 'lock', type: lock, bitOffset: 0, bitfieldSize: 0 },
+      { name: 'counter', type: u32, bitOffset: 32, bitfieldSize: 0 },
+    ],
+  });
+  const spec = parseBtf(b.encode());
+  using m = createMap({ type: 'hash', maxEntries: 4, btf: { spec, keyTypeId: u32, valueTypeId: value } });
+  m.update(1, { lock: { val: 0 }, counter: 5 }, { lock: true });
+  assert.deepEqual(m.get(1, { lock: true }), { lock: { val: 0 }, counter: 5 });
+  // BPF_F_LOCK on a map whose value has no spin lock → EINVAL (kernel/bpf/syscall.c)
+  using plain = createMap({ type: 'hash', key: 'u32', value: 'u64', maxEntries: 4 });
+  assert.throws(() => plain.update(1, 1n, { lock: true }), (e: unknown) => (e as { code?: string }).code === 'EINVAL');
+  assert.throws(() => plain.get(1, { lock: true }), (e: unknown) => (e as { code?: string }).code === 'EINVAL');
+});
