@@ -104,12 +104,15 @@ export class Program implements Disposable {
   readonly type: number;
   /** Name as given at load (the kernel keeps 15 characters). */
   readonly name: string;
+  /** expected_attach_type given at load, when known (tracing and cgroup links need it). */
+  readonly attachType: number | undefined;
 
   /** Wrap an existing program fd; the `Program` takes ownership. */
-  constructor(fd: number, type: number, name: string) {
+  constructor(fd: number, type: number, name: string, attachType?: number) {
     this.#fd = fd;
     this.type = type;
     this.name = name;
+    this.attachType = attachType;
     closer.register(this, fd, this);
   }
 
@@ -179,7 +182,7 @@ export class Program implements Disposable {
   clone(): Program {
     const fd = native().dup(this.fd);
     if (fd < 0) throw bpfError(-fd, 'dup', `program fd ${this.fd}`);
-    return new Program(fd, this.type, this.name);
+    return new Program(fd, this.type, this.name, this.attachType);
   }
 
   /** Close the fd (idempotent). The program stays loaded while links, pins or other fds refer to it. */
@@ -251,7 +254,7 @@ export function loadProgram(spec: ProgramLoadSpec): Program {
     attachProgFd: spec.attachProgFd,
     fdArray: spec.fdArray ? Int32Array.from(spec.fdArray) : undefined,
   });
-  return new Program(fd, type, spec.name ?? '');
+  return new Program(fd, type, spec.name ?? '', attachType);
 }
 
 /**
@@ -272,7 +275,7 @@ export function loadProgramWithLog(spec: ProgramLoadSpec): { program: Program; l
     attachBtfObjFd: spec.attachBtfObjFd, attachProgFd: spec.attachProgFd,
     fdArray: spec.fdArray ? Int32Array.from(spec.fdArray) : undefined,
   });
-  return { program: new Program(fd, type, spec.name ?? ''), log };
+  return { program: new Program(fd, type, spec.name ?? '', attachType), log };
 }
 
 function needsBtfTarget(type: number): boolean {
