@@ -69,7 +69,6 @@ export class Btf implements BtfSpec {
   /** Absolute byte offset of each own type, index = id - firstTypeId. */
   private readonly offsets: Uint32Array;
   private readonly cache: (BtfType | undefined)[];
-  private readonly strings = new Map<number, string>();
   private names: Map<string, number | number[]> | undefined;
   private readonly buffer: Buffer;
 
@@ -175,18 +174,15 @@ export class Btf implements BtfSpec {
     if (offset < this.firstStringOffset) {
       if (this.base) return this.base.stringAt(offset);
     }
-    const cached = this.strings.get(offset);
-    if (cached !== undefined) return cached;
     const rel = offset - this.firstStringOffset;
     if (!(rel >= 0 && rel < this.header.strLen)) {
       throw new ParseError('btf', this.header.strStart, `string offset ${offset} outside the string section (${this.firstStringOffset}..${this.firstStringOffset + this.header.strLen})`);
     }
     const start = this.header.strStart + rel;
-    const nul = this.raw.indexOf(0, start); // the section ends in NUL (checked at parse)
-    // Buffer's native UTF-8 slice is several times faster than TextDecoder for short names.
-    const s = nul === start ? '' : this.buffer.toString('utf8', start, nul);
-    this.strings.set(offset, s);
-    return s;
+    // The section ends in NUL (checked at parse), so the search terminates inside it.
+    const nul = this.buffer.indexOf(0, start);
+    // No cache: Buffer's native UTF-8 slice is cheaper than a Map lookup plus the garbage a cache keeps alive.
+    return nul === start ? '' : this.buffer.toString('utf8', start, nul);
   }
 
   /** Byte offset of a type's record in `raw` (own types only). Throws `RangeError` otherwise. */
@@ -236,7 +232,7 @@ export class Btf implements BtfSpec {
     const vlen = info & 0xffff;
     const kindFlag = info >>> 31 === 1;
     const sizeOrType = v.getUint32(p + 8, le);
-    const q = p + BTF_TYPE_HEADER_SIZE;
+    const q = p + 12; // after struct btf_type
     switch (kind) {
       case BtfKind.INT: {
         const data = v.getUint32(q, le);
