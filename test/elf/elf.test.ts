@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseElf, SectionType, SymbolType } from '../../src/elf/index.js';
 import { ParseError } from '../../src/sys/errors.js';
-import { CILIUM_ROOT, debianObjects, toolSkip, walkObjects } from '../object/tools.js';
+import { CILIUM_ROOT, FIXTURES_DIR, debianObjects, toolSkip, walkObjects } from '../object/tools.js';
 
 interface ReadobjJson {
   Sections: { Section: { Index: number; Name: { Name: string }; Type: { Value: number }; Flags: { Value: number }; Offset: number; Size: number; Link: number; Info: number; AddressAlignment: number; EntrySize: number } }[];
@@ -22,7 +22,7 @@ function readobj(paths: string[]): ReadobjJson[] {
   return JSON.parse(out.toString()) as ReadobjJson[];
 }
 
-const objects = [...walkObjects(CILIUM_ROOT), ...debianObjects()];
+const objects = [...walkObjects(CILIUM_ROOT), ...walkObjects(FIXTURES_DIR), ...debianObjects()];
 
 test('sections, symbols and relocations match llvm-readobj-19', { skip: toolSkip('llvm-readobj-19') || (objects.length === 0 && 'no objects') }, () => {
   assert.ok(objects.length > 0);

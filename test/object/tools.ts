@@ -24,6 +24,7 @@ export function toolSkip(...names: string[]): string | false {
 }
 
 export const CILIUM_ROOT = join(import.meta.dirname, '../../../shared/testdata/cilium-ebpf');
+export const FIXTURES_DIR = join(import.meta.dirname, '../fixtures');
 export const DEBIAN_DIRS = ['/usr/lib/x86_64-linux-gnu/bpf', '/usr/libexec/xdp-tools'];
 
 export function walkObjects(dir: string): string[] {
