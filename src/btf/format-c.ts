@@ -312,7 +312,7 @@ class CDumper {
   }
 
   private structDef(t: BtfComposite, lvl: number): string {
-    const parts = [t.kind];
+    const parts: string[] = [t.kind];
     if (t.name) parts.push(' ', this.typeName(t.id));
     parts.push(' {');
     const packed = this.isPacked(t);
