@@ -229,13 +229,19 @@ struct Poller {
   napi_env env;
   napi_ref callback;
   napi_ref self;
-  bool closed;
+  bool closed;      // uv_close() requested
+  bool uvClosed;    // libuv finished closing the handle
+  bool finalized;   // the JS wrapper object was garbage-collected
 };
 
+// The Poller is freed only when both libuv is done with the handle and the JS
+// wrapper is gone: pollStop() followed by GC of the wrapper must not touch
+// freed memory.
 void OnPollClosed(uv_handle_t* h) {
   auto* p = static_cast<Poller*>(h->data);
   napi_delete_reference(p->env, p->callback);
-  delete p;
+  p->uvClosed = true;
+  if (p->finalized) delete p;
 }
 
 void OnPoll(uv_poll_t* h, int status, int events) {
@@ -259,10 +265,13 @@ void OnPoll(uv_poll_t* h, int status, int events) {
 
 void FinalizePollHandle(napi_env, void* data, void*) {
   auto* p = static_cast<Poller*>(data);
+  p->finalized = true;
   if (!p->closed) {
     p->closed = true;
     uv_poll_stop(&p->handle);
     uv_close(reinterpret_cast<uv_handle_t*>(&p->handle), OnPollClosed);
+  } else if (p->uvClosed) {
+    delete p;
   }
 }
 
@@ -295,7 +304,9 @@ napi_value PollStart(napi_env env, napi_callback_info info) {
   napi_create_object(env, &obj);
   napi_wrap(env, obj, p, FinalizePollHandle, nullptr, nullptr);
   if (r != 0) {
-    FinalizePollHandle(env, p, nullptr);
+    // Close the handle now; the wrapper's finalizer frees the Poller later.
+    p->closed = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&p->handle), OnPollClosed);
     return Int(env, r);
   }
   return obj;
