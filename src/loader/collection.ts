@@ -1,0 +1,304 @@
+/**
+ * `loadCollection`: a BPF ELF object (or its spec) → live maps and programs.
+ *
+ *   spec ── variables/constants applied ── object BTF fixed and loaded (BTF_LOAD)
+ *     │
+ *     ├─ maps: reused (options.maps, pins) or created with BTF; data written;
+ *     │        map-in-map slots filled; .rodata/.kconfig frozen
+ *     ├─ programs: entry + called functions linked, map/data/extern references
+ *     │        filled, CO-RE relocated against the kernel's BTF, loaded
+ *     ├─ prog-array slots filled with program fds
+ *     └─ LIBBPF_PIN_BY_NAME maps pinned
+ *
+ * Any failure closes every fd and removes every pin this call made, so a
+ * failed load leaves nothing behind.
+ */
+import { readFileSync, unlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { BpfMap } from '../maps/map.js';
+import type { BtfSpec } from '../btf/types.js';
+import { parseBtfExt, type BtfExt } from '../btf/ext.js';
+import { loadKernelBtf } from '../btf/kernel.js';
+import { parseElf, type ElfFile } from '../elf/elf-file.js';
+import { readCollectionSpec, objectNameFromPath } from '../object/index.js';
+import type { CollectionSpec, ObjectMapSpec, ProgramSpec } from '../object/spec.js';
+import { loadProgram, type Program } from '../prog/program.js';
+import { btfLoad } from '../sys/btf-cmds.js';
+import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
+import { HOST_LE } from '../sys/bpf.js';
+import { BPFFS_DIR } from '../sys/fs.js';
+import { wrapFd } from '../maps/open.js';
+import { mapInfoByFd } from '../sys/map-cmds.js';
+import { native } from '../sys/native.js';
+import { fixupObjectBtf } from './btf-fixup.js';
+import { coreTarget, relocateCore } from './core-relocate.js';
+import { Cleanup, createMaps, freezeMaps, pinMaps, u32Bytes, updateElem, type LoadedMap } from './create-maps.js';
+import { AttachTargetError, LoaderError } from './errors.js';
+import { kconfigData } from './kconfig.js';
+import { functionIndex, linkProgram } from './link-program.js';
+import { resolveReferences } from './references.js';
+import { applyVariables, type VariableValue } from './variables.js';
+
+/** Options of `loadCollection`. */
+export interface LoadCollectionOptions {
+  /** New values of read-only globals (`const volatile` in `.rodata*`), by variable name. Set before load; frozen after. */
+  readonly constants?: Readonly<Record<string, VariableValue>>;
+  /** New initial values of any global (`.data`, `.bss`, `.rodata`, custom sections), by variable name. */
+  readonly variables?: Readonly<Record<string, VariableValue>>;
+  /** Existing maps to use instead of creating the object's map of the same name. They must match its definition. */
+  readonly maps?: Readonly<Record<string, BpfMap<any, any>>>;
+  /**
+   * Directory for maps declared with `__uint(pinning, LIBBPF_PIN_BY_NAME)`: an existing
+   * compatible pin is reused, otherwise the new map is pinned there. Default /sys/fs/bpf
+   * (bpffs is mounted when missing); `null` ignores pinning.
+   */
+  readonly pinRoot?: string | null;
+  /** Load only these programs (by function name); default every program with a known section. */
+  readonly programs?: readonly string[];
+  /** BTF to resolve CO-RE relocations against; default the running kernel's (/sys/kernel/btf/vmlinux). */
+  readonly kernelTypes?: BtfSpec;
+  /** Verifier log level for every program (1 = log, 2 = verbose); the log of a failure is always kept. */
+  readonly logLevel?: number;
+  /** Name used for internal map names (`<name>.rodata`) when loading from bytes; default derived from the path. */
+  readonly objectName?: string;
+}
+
+/** Live maps and programs of an object. Close it (or `using`) to release them all. */
+export class Collection implements Disposable {
+  readonly spec: CollectionSpec;
+  /** Maps by their name in the object (`'events'`, `'.rodata'`). */
+  readonly maps: Record<string, BpfMap<any, any>>;
+  /** Programs by function name. */
+  readonly programs: Record<string, Program>;
+  /** Paths this load pinned (LIBBPF_PIN_BY_NAME). They outlive `close()` by design; `unpin()` removes them. */
+  readonly pinnedPaths: readonly string[];
+  /** Non-fatal notes (e.g. BTF the kernel refused, so maps were created without it). */
+  readonly warnings: readonly string[];
+  readonly #owned: Set<BpfMap<any, any>>;
+  #closed = false;
+
+  /** Use `loadCollection`. */
+  constructor(spec: CollectionSpec, maps: Record<string, BpfMap<any, any>>, owned: Set<BpfMap<any, any>>, programs: Record<string, Program>, pinned: string[], warnings: string[]) {
+    this.spec = spec;
+    this.maps = maps;
+    this.#owned = owned;
+    this.programs = programs;
+    this.pinnedPaths = pinned;
+    this.warnings = warnings;
+  }
+
+  /** The program `name`; throws `InvalidArgumentError` listing the loaded ones when missing. */
+  program(name: string): Program {
+    const p = this.programs[name];
+    if (!p) throw new InvalidArgumentError(`no program '${name}' in this collection; loaded: ${Object.keys(this.programs).join(', ') || 'none'}`);
+    return p;
+  }
+
+  /** The map `name`; throws `InvalidArgumentError` listing the maps when missing. */
+  map(name: string): BpfMap<any, any> {
+    const m = this.maps[name];
+    if (!m) throw new InvalidArgumentError(`no map '${name}' in this collection; maps: ${Object.keys(this.maps).join(', ') || 'none'}`);
+    return m;
+  }
+
+  /** Remove the pins this load created. Idempotent. */
+  unpin(): void {
+    for (const p of this.pinnedPaths) {
+      try {
+        unlinkSync(p);
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  /** Close every program and every map this load created or opened (maps passed in `options.maps` stay open). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of Object.values(this.programs)) p.close();
+    for (const m of this.#owned) m.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function hostOrderCheck(spec: CollectionSpec): void {
+  if (spec.littleEndian !== HOST_LE) {
+    throw new LoaderError('EBYTEORDER', '', `the object is ${spec.littleEndian ? 'little' : 'big'}-endian but this machine is ${HOST_LE ? 'little' : 'big'}-endian; compile with -target bpfel/bpfeb (or bpf) for this machine`);
+  }
+}
+
+/** Programs to load: requested ones, or every program whose section names a type. Unknown-section functions called by others are subprograms. */
+function selectPrograms(spec: CollectionSpec, requested: readonly string[] | undefined): ProgramSpec[] {
+  if (requested) {
+    return requested.map((name) => {
+      const p = spec.programs.get(name);
+      if (!p) throw new InvalidArgumentError(`program '${name}' is not in the object; it has ${[...spec.programs.keys()].join(', ') || 'none'}`);
+      if (p.type === 'unspec') throw unknownSection(p);
+      return p;
+    });
+  }
+  const called = new Set<string>();
+  for (const f of spec.functions) for (const r of f.relocations) if (r.kind === 'call' || r.kind === 'func_addr') called.add(`${r.section}\u0000${r.target}`);
+  const out: ProgramSpec[] = [];
+  for (const p of spec.programs.values()) {
+    if (p.type !== 'unspec') out.push(p);
+    else if (!called.has(`${p.section}\u0000${p.offset}`)) throw unknownSection(p);
+  }
+  return out;
+}
+
+function unknownSection(p: ProgramSpec): LoaderError {
+  return new LoaderError('EUNKNOWNSECTION', `program ${p.name}`, `section '${p.section}' does not name a program type (expected e.g. xdp, tc, kprobe/<fn>, tracepoint/<cat>/<name>, fentry/<fn>, socket, cgroup_skb/ingress)`);
+}
+
+interface Input { spec: CollectionSpec; elf: ElfFile | undefined }
+
+function readInput(file: string | Uint8Array | CollectionSpec, options: LoadCollectionOptions): Input {
+  if (typeof file === 'string') {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw new LoaderError((e as NodeJS.ErrnoException).code ?? 'EIO', '', `cannot read object ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    const spec = readCollectionSpec(bytes, { objectName: options.objectName ?? objectNameFromPath(basename(file)) });
+    return { spec, elf: parseElf(bytes) };
+  }
+  if (file instanceof Uint8Array) return { spec: readCollectionSpec(file, { objectName: options.objectName ?? '' }), elf: parseElf(file) };
+  return { spec: file, elf: undefined };
+}
+
+/**
+ * Load a BPF object: create its maps, relocate and load its programs.
+ *
+ * @param file a path, the object's bytes, or a `CollectionSpec` from `readCollectionSpec`.
+ * @throws ParseError / ObjectError for a malformed object; `InvalidArgumentError` for bad options
+ *   (unknown variable or program names, wrong value sizes); `IncompatibleMapError` when a reused or
+ *   pinned map differs from the definition; `CoreRelocationError` when a CO-RE relocation cannot be
+ *   resolved; `AttachTargetError` when a fentry/fexit/tp_btf/lsm target is not in the kernel;
+ *   `LoaderError` (EUNKNOWNSECTION, ENOEXTERN, EMAPCREATE, EBYTEORDER, ...) naming the program or map;
+ *   `VerifierError` (with `.log` lines) when the verifier rejects a program; `BpfError` for other
+ *   kernel errors. Nothing created by the call survives a failure.
+ * Works from Linux 4.18 (BTF maps) / 5.2 (global data); each program type and map type has its own minimum.
+ */
+export function loadCollection(file: string | Uint8Array | CollectionSpec, options: LoadCollectionOptions = {}): Collection {
+  const { spec, elf } = readInput(file, options);
+  hostOrderCheck(spec);
+  const selected = selectPrograms(spec, options.programs);
+  const data = applyVariables(spec, options.constants, options.variables);
+  const kconfig = kconfigData(spec);
+  if (kconfig) data.set('.kconfig', kconfig);
+  const warnings: string[] = [];
+  const cleanup = new Cleanup();
+  const programs: Record<string, Program> = {};
+  try {
+    let btfFd: number | undefined;
+    let ext: BtfExt | undefined;
+    if (spec.btf) {
+      if (spec.btfExt) ext = parseBtfExt(spec.btfExt, spec.btf);
+      try {
+        btfFd = cleanup.fd(btfLoad(fixupObjectBtf(spec.btf, spec, elf)));
+      } catch (e) {
+        if (!(e instanceof EbpfError)) throw e;
+        // libbpf treats object BTF as optional; maps and programs then load without it.
+        warnings.push(`the kernel refused the object's BTF, loading without it: ${e.message}`);
+        btfFd = undefined;
+      }
+    }
+    const mapSpecs = [...spec.maps.values()].filter((m) => m.source !== 'struct_ops');
+    for (const m of spec.maps.values()) if (m.source === 'struct_ops') warnings.push(`struct_ops map ${m.realName} was not created: struct_ops is not supported by this loader`);
+    const pinRoot = options.pinRoot === null ? undefined : options.pinRoot ?? BPFFS_DIR;
+    const maps = createMaps(mapSpecs, { btfFd, reuse: options.maps ?? {}, pinRoot, data }, cleanup);
+    freezeMaps(maps);
+
+    let kernelBtf: BtfSpec | undefined;
+    const kernelTypes = () => (kernelBtf ??= options.kernelTypes ?? loadKernelBtf());
+    const index = functionIndex(spec);
+    for (const p of selected) {
+      programs[p.name] = loadOne(spec, p, index, ext, maps, kernelTypes, btfFd, options);
+    }
+    fillProgramArrays(maps, programs);
+    pinMaps(maps, cleanup);
+    return finish(spec, maps, programs, cleanup, options, warnings);
+  } catch (e) {
+    for (const p of Object.values(programs)) p.close();
+    cleanup.run();
+    throw e;
+  }
+}
+
+function loadOne(
+  spec: CollectionSpec, p: ProgramSpec, index: ReturnType<typeof functionIndex>, ext: BtfExt | undefined,
+  maps: Map<string, LoadedMap>, kernelTypes: () => BtfSpec, btfFd: number | undefined, options: LoadCollectionOptions,
+): Program {
+  const linked = linkProgram(spec, p, index, ext);
+  const insns = linked.insns;
+  resolveReferences(insns, spec.littleEndian, p.name, linked.references, spec, maps, kernelTypes);
+  if (linked.coreRelocations.length > 0) {
+    if (!spec.btf) throw new LoaderError('ENOBTF', `program ${p.name}`, 'has CO-RE relocations but the object has no .BTF section');
+    relocateCore(insns, spec.littleEndian, spec.btf, linked.coreRelocations, coreTarget(kernelTypes()), p.name);
+  }
+  const withBtf = btfFd !== undefined && linked.funcInfo !== undefined;
+  try {
+    return loadProgram({
+      type: p.type, instructions: insns, license: p.license, name: p.name,
+      attachType: p.attachType, attachTo: p.attachTo || undefined, flags: p.programFlags,
+      kernelVersion: p.kernelVersion || undefined, logLevel: options.logLevel,
+      btf: withBtf ? { fd: btfFd!, funcInfo: linked.funcInfo, funcInfoRecSize: 8, lineInfo: linked.lineInfo, lineInfoRecSize: 16 } : undefined,
+    });
+  } catch (e) {
+    if (e instanceof EbpfError && e.code === 'ENOENT' && /attach target/.test(e.message)) {
+      throw new AttachTargetError(p.name, p.attachTo, e.message, { cause: e });
+    }
+    if (e instanceof EbpfError && !(e.message.includes(p.name))) e.message = `program ${p.name} (section ${p.section}): ${e.message}`;
+    throw e;
+  }
+}
+
+function fillProgramArrays(maps: Map<string, LoadedMap>, programs: Record<string, Program>): void {
+  for (const m of maps.values()) {
+    if (m.reused) continue;
+    for (const slot of m.spec.slots ?? []) {
+      if (slot.kind !== 'program') continue;
+      const prog = programs[slot.name];
+      if (!prog) throw new LoaderError('ENOPROG', `map ${m.spec.realName}`, `slot ${slot.key} refers to program ${slot.name}, which was not loaded`);
+      updateElem(m.fd, u32Bytes(slot.key), u32Bytes(prog.fd), `${m.spec.realName}[${slot.key}] = ${slot.name}`);
+    }
+  }
+}
+
+function finish(
+  spec: CollectionSpec, maps: Map<string, LoadedMap>, programs: Record<string, Program>, cleanup: Cleanup,
+  options: LoadCollectionOptions, warnings: string[],
+): Collection {
+  const out: Record<string, BpfMap<any, any>> = {};
+  const owned = new Set<BpfMap<any, any>>();
+  try {
+    for (const [name, m] of maps) {
+      const given = options.maps?.[name];
+      if (given) {
+        out[name] = given;
+        continue;
+      }
+      const map = wrapFd(m.fd, mapInfoByFd(m.fd));
+      // The BpfMap owns the fd from here on.
+      const i = cleanup.fds.indexOf(m.fd);
+      if (i >= 0) cleanup.fds.splice(i, 1);
+      out[name] = map;
+      owned.add(map);
+    }
+  } catch (e) {
+    for (const m of owned) m.close();
+    throw e;
+  }
+  // The object BTF fd is no longer needed: maps and programs hold their own references to it.
+  for (const fd of cleanup.fds.splice(0)) native().close(fd);
+  const pinned = cleanup.pins.splice(0);
+  return new Collection(spec, out, owned, programs, pinned, warnings);
+}
+
+export type { ObjectMapSpec };

@@ -1,0 +1,238 @@
+/**
+ * The maps of a collection: created from their specs (with the object's BTF
+ * when it loaded), reused from the caller or from a pin, and filled with
+ * their initial contents.
+ *
+ * Reuse follows libbpf (libbpf.c, map_is_reuse_compat): an existing map
+ * stands in for a definition only when type, key size, value size,
+ * max_entries, flags and map_extra all agree; otherwise the object would run
+ * against a map of a different shape, so loading stops with
+ * `IncompatibleMapError`. Reused maps keep their contents: initial values are
+ * written only into maps this load created.
+ */
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BpfMap } from '../maps/map.js';
+import { wrapFd } from '../maps/open.js';
+import type { ObjectMapSpec } from '../object/spec.js';
+import { Attr, bpf, bpfError, HOST_LE } from '../sys/bpf.js';
+import { BpfCmd, MapType, mapTypeNumber } from '../sys/constants.js';
+import { mapCreate, mapFreeze, mapInfoByFd, objGet, objPin, type MapInfo } from '../sys/map-cmds.js';
+import { prepareBpffsPath } from '../sys/fs.js';
+import { native } from '../sys/native.js';
+import { possibleCpuCount } from '../sys/cpus.js';
+import { IncompatibleMapError, LoaderError } from './errors.js';
+
+/** One map of a loading collection. */
+export interface LoadedMap {
+  readonly spec: ObjectMapSpec;
+  readonly fd: number;
+  /** True when the map came from `options.maps` or a pin: not ours to fill, pin or (for options.maps) close. */
+  readonly reused: boolean;
+  /** Pin path (LIBBPF_PIN_BY_NAME) this map should have, when it has one. */
+  readonly pinPath: string | undefined;
+}
+
+/** Fds and pins to release if loading fails half-way. */
+export class Cleanup {
+  readonly fds: number[] = [];
+  readonly pins: string[] = [];
+  fd(fd: number): number {
+    this.fds.push(fd);
+    return fd;
+  }
+  /** Close every fd and remove every pin, newest first. Never throws. */
+  run(): void {
+    for (const p of this.pins.splice(0).reverse()) {
+      try {
+        // A pin is a file on bpffs: removing it drops that reference.
+        unlinkSync(p);
+      } catch {
+        // already gone
+      }
+    }
+    for (const fd of this.fds.splice(0).reverse()) native().close(fd);
+  }
+}
+
+/** Compare an existing map with a definition. Throws `IncompatibleMapError` naming the first difference. */
+export function checkMapCompatible(spec: ObjectMapSpec, info: MapInfo, where: string): void {
+  const want: [string, number, number][] = [
+    ['type', mapTypeNumber(spec.type), info.type],
+    ['keySize', effectiveSizes(spec).keySize, info.keySize],
+    ['valueSize', effectiveSizes(spec).valueSize, info.valueSize],
+    ['maxEntries', effectiveMaxEntries(spec), info.maxEntries],
+    ['flags', spec.flags, info.flags],
+    ['mapExtra', Number(spec.mapExtra ?? 0), Number(info.mapExtra)],
+  ];
+  for (const [field, expected, actual] of want) {
+    if (expected !== actual) throw new IncompatibleMapError(spec.realName, field, expected, actual, where);
+  }
+}
+
+/** perf event arrays declared without max_entries get one slot per possible CPU, as libbpf does. */
+function effectiveMaxEntries(spec: ObjectMapSpec): number {
+  if (mapTypeNumber(spec.type) === MapType.perf_event_array && spec.maxEntries === 0) return possibleCpuCount();
+  return spec.maxEntries;
+}
+
+/** BPF_MAP_UPDATE_ELEM with raw key/value bytes. Throws `BpfError`. */
+export function updateElem(fd: number, key: Uint8Array, value: Uint8Array, what: string): void {
+  const k = new Uint8Array(new ArrayBuffer(key.byteLength));
+  k.set(key);
+  const v = new Uint8Array(new ArrayBuffer(value.byteLength));
+  v.set(value);
+  const attr = new Attr(32).u32(0, fd);
+  const r = bpf(BpfCmd.MAP_UPDATE_ELEM, attr.bytes, 8, k, 16, v);
+  if (r < 0) throw bpfError(-r, 'map update', what);
+}
+
+/** A u32 in host order. */
+export function u32Bytes(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0, HOST_LE);
+  return b;
+}
+
+/**
+ * Map types whose values are fds or ids: their key/value BTF means nothing to
+ * the kernel, which rejects it, so libbpf creates them without (libbpf.c,
+ * bpf_object__create_map).
+ */
+const FD_MAP_TYPES: ReadonlySet<number> = new Set([
+  MapType.perf_event_array, MapType.cgroup_array, MapType.stack_trace, MapType.array_of_maps, MapType.hash_of_maps,
+  MapType.devmap, MapType.devmap_hash, MapType.cpumap, MapType.xskmap, MapType.sockmap, MapType.sockhash,
+  MapType.queue, MapType.stack, MapType.arena,
+]);
+
+/** Key and value sizes the kernel requires: a perf event array holds 4-byte fds under 4-byte indices. */
+function effectiveSizes(spec: ObjectMapSpec): { keySize: number; valueSize: number } {
+  if (mapTypeNumber(spec.type) === MapType.perf_event_array) return { keySize: 4, valueSize: 4 };
+  return { keySize: spec.keySize, valueSize: spec.valueSize };
+}
+
+function createOne(spec: ObjectMapSpec, btfFd: number | undefined, cleanup: Cleanup): number {
+  let innerFd = 0;
+  try {
+    if (spec.innerMap) innerFd = createOne(spec.innerMap, btfFd, cleanup);
+    const type = mapTypeNumber(spec.type);
+    if (FD_MAP_TYPES.has(type)) btfFd = undefined;
+    const base = {
+      type, ...effectiveSizes(spec), maxEntries: effectiveMaxEntries(spec),
+      flags: spec.flags, innerMapFd: innerFd, numaNode: spec.numaNode ?? 0, name: spec.name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15),
+      ifindex: spec.ifindex ?? 0, mapExtra: spec.mapExtra ?? 0,
+    };
+    let fd = -22;
+    if (btfFd !== undefined && spec.btf) {
+      fd = mapCreate({ ...base, btfFd, btfKeyTypeId: spec.btf.keyTypeId, btfValueTypeId: spec.btf.valueTypeId });
+      // libbpf retries without BTF when the kernel rejects the map's types (old kernels, odd layouts).
+      if (fd === -22 || fd === -524 || fd === -95) {
+        const plain = mapCreate(base);
+        if (plain >= 0) fd = plain;
+      }
+    } else {
+      fd = mapCreate(base);
+    }
+    if (fd < 0) {
+      const t = typeof spec.type === 'number' ? `type ${spec.type}` : spec.type;
+      throw new LoaderError('EMAPCREATE', `map ${spec.realName}`, `create ${t} (key ${spec.keySize}, value ${spec.valueSize}, max_entries ${base.maxEntries}, flags 0x${spec.flags.toString(16)})`, { cause: bpfError(-fd, 'BPF_MAP_CREATE', spec.realName) });
+    }
+    return fd;
+  } finally {
+    // The kernel copied the inner template's shape (kernel/bpf/map_in_map.c); the template itself is not kept.
+    if (innerFd > 0) {
+      native().close(innerFd);
+      const i = cleanup.fds.indexOf(innerFd);
+      if (i >= 0) cleanup.fds.splice(i, 1);
+    }
+  }
+}
+
+export interface CreateMapsOptions {
+  readonly btfFd: number | undefined;
+  /** Existing maps to use instead of creating (by real name). They stay owned by the caller. */
+  readonly reuse: Readonly<Record<string, BpfMap<any, any>>>;
+  /** Directory for LIBBPF_PIN_BY_NAME maps; undefined disables pinning. */
+  readonly pinRoot: string | undefined;
+  /** Initial value overrides of data maps (realName → bytes). */
+  readonly data: ReadonlyMap<string, Uint8Array>;
+}
+
+/**
+ * Create or reuse every map. Fds the load owns are registered in `cleanup`.
+ * Throws `IncompatibleMapError`, `LoaderError` (EMAPCREATE with the kernel's
+ * error as cause) or `BpfError`.
+ */
+export function createMaps(maps: readonly ObjectMapSpec[], options: CreateMapsOptions, cleanup: Cleanup): Map<string, LoadedMap> {
+  const out = new Map<string, LoadedMap>();
+  for (const spec of maps) {
+    const given = options.reuse[spec.realName];
+    const pinPath = spec.pinning === 1 && options.pinRoot !== undefined ? join(options.pinRoot, spec.realName) : undefined;
+    if (given) {
+      const info = mapInfoByFd(given.fd);
+      checkMapCompatible(spec, info, `the map given in options.maps`);
+      out.set(spec.realName, { spec, fd: given.fd, reused: true, pinPath: undefined });
+      continue;
+    }
+    if (pinPath) {
+      prepareBpffsPath(pinPath);
+      const fd = objGet(pinPath);
+      if (fd >= 0) {
+        cleanup.fd(fd);
+        checkMapCompatible(spec, mapInfoByFd(fd), `the map pinned at ${pinPath}`);
+        out.set(spec.realName, { spec, fd, reused: true, pinPath });
+        continue;
+      }
+      if (fd !== -2) throw bpfError(-fd, 'map open', `pinned ${pinPath}`);
+    }
+    const fd = cleanup.fd(createOne(spec, options.btfFd, cleanup));
+    out.set(spec.realName, { spec, fd, reused: false, pinPath });
+    const data = options.data.get(spec.realName) ?? spec.data;
+    if (data && (spec.source !== 'data' || !spec.section.startsWith('.bss') || data.some((b) => b !== 0))) {
+      updateElem(fd, u32Bytes(0), data, `initial value of ${spec.realName}`);
+    }
+  }
+  // Map-in-map slots refer to other maps of the object, so they are filled once all exist.
+  for (const m of out.values()) {
+    if (m.reused) continue;
+    for (const slot of m.spec.slots ?? []) {
+      if (slot.kind !== 'map') continue;
+      const inner = out.get(slot.name);
+      if (!inner) throw new LoaderError('ENOMAP', `map ${m.spec.realName}`, `slot ${slot.key} refers to map ${slot.name}, which the object does not define`);
+      updateElem(m.fd, u32Bytes(slot.key), u32Bytes(inner.fd), `${m.spec.realName}[${slot.key}] = ${slot.name}`);
+    }
+  }
+  return out;
+}
+
+/** Freeze maps that must be read-only for user space (`.rodata`, `.kconfig`), once their contents are final. */
+export function freezeMaps(maps: Map<string, LoadedMap>): void {
+  for (const m of maps.values()) {
+    if (m.reused || !m.spec.freeze) continue;
+    const r = mapFreeze(m.fd);
+    if (r < 0) throw bpfError(-r, 'BPF_MAP_FREEZE', m.spec.realName);
+  }
+}
+
+/** Pin newly created LIBBPF_PIN_BY_NAME maps. Pins are registered in `cleanup`. */
+export function pinMaps(maps: Map<string, LoadedMap>, cleanup: Cleanup): void {
+  for (const m of maps.values()) {
+    if (m.reused || !m.pinPath) continue;
+    prepareBpffsPath(m.pinPath);
+    const r = objPin(m.fd, m.pinPath);
+    if (r < 0) throw bpfError(-r, 'map pin', `${m.spec.realName} at ${m.pinPath}`);
+    cleanup.pins.push(m.pinPath);
+  }
+}
+
+/** Wrap a loaded map's fd in a `BpfMap` (a dup, so the collection and the wrapper close independently). */
+export function wrapLoadedMap(m: LoadedMap): BpfMap<any, any> {
+  const fd = native().dup(m.fd);
+  if (fd < 0) throw bpfError(-fd, 'dup', `map ${m.spec.realName}`);
+  try {
+    return wrapFd(fd, mapInfoByFd(fd));
+  } catch (e) {
+    native().close(fd);
+    throw e;
+  }
+}
