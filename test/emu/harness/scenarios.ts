@@ -1,0 +1,90 @@
+/** One scenario arbitrary per emulated map type: a spec (valid or not) and an operation sequence. */
+import fc from 'fast-check';
+import { F, T, keyedOps, keylessOps, poolKey, type Scenario, type SpecLite } from './gen.js';
+
+const u32hex = (n: number): string => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b.toString('hex');
+};
+
+const SEQ = { minLength: 150, maxLength: 400 };
+
+function arrayKeys(max: number): fc.Arbitrary<string> {
+  return fc.oneof({ weight: 10, arbitrary: fc.integer({ min: 0, max: max + 2 }) }, { weight: 1, arbitrary: fc.constant(0xffffffff) }).map(u32hex);
+}
+
+function poolKeys(pool: number, size: number): fc.Arbitrary<string> {
+  return fc.integer({ min: 0, max: pool - 1 }).map((i) => poolKey(i, size));
+}
+
+function scenario(spec: fc.Arbitrary<SpecLite>, build: (s: SpecLite) => { ops: fc.Arbitrary<import('./ops.js').Op>; mode: Scenario['mode'] }): fc.Arbitrary<Scenario> {
+  return spec.chain((s) => {
+    const { ops, mode } = build(s);
+    return fc.array(ops, SEQ).map((list) => ({ spec: s, mode, ops: list }));
+  });
+}
+
+const access = fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(F.RDONLY, F.WRONLY, F.RDONLY_PROG, F.WRONLY_PROG) });
+
+function percpuSize(type: number, valueSize: number, cpus: number): number {
+  return type === T.percpu_array || type === T.percpu_hash || type === T.lru_percpu_hash ? Math.ceil(valueSize / 8) * 8 * cpus : valueSize;
+}
+
+export function arrayScenario(type: number, cpus: number): fc.Arbitrary<Scenario> {
+  const spec = fc.record({
+    type: fc.constant(type), keySize: fc.constant(4), valueSize: fc.constantFrom(1, 4, 8, 13, 64),
+    maxEntries: fc.constantFrom(1, 4, 16, 64),
+    flags: fc.tuple(access, type === T.array ? fc.constantFrom(0, 0, F.MMAPABLE) : fc.constant(0)).map(([a, b]) => a | b),
+  });
+  return scenario(spec, (s) => ({
+    mode: 'exact',
+    ops: keyedOps(arrayKeys(s.maxEntries), 4, percpuSize(type, s.valueSize, cpus), s.maxEntries, 4, 'exact', true),
+  }));
+}
+
+export function hashScenario(type: number, cpus: number): fc.Arbitrary<Scenario> {
+  const lru = type === T.lru_hash || type === T.lru_percpu_hash;
+  const spec = fc.record({
+    type: fc.constant(type),
+    keySize: fc.constantFrom(1, 3, 4, 4, 8, 12, 16),
+    valueSize: fc.constantFrom(1, 4, 8, 24),
+    // LRU maps: far more room than keys, so the kernel never evicts (its victim choice is per-CPU and racy);
+    // eviction is covered by the invariant test.
+    maxEntries: lru ? fc.constant(1024) : fc.constantFrom(1, 4, 16, 64),
+    flags: fc.tuple(access, fc.constantFrom(F.ZERO_SEED, F.ZERO_SEED, F.ZERO_SEED, 0), lru ? fc.constant(0) : fc.constantFrom(0, F.NO_PREALLOC)).map(([a, b, c]) => a | b | c),
+  });
+  return scenario(spec, (s) => {
+    const mode = s.flags & F.ZERO_SEED ? 'exact' : 'set';
+    const pool = lru ? 40 : s.maxEntries * 2 + 2;
+    return { mode, ops: keyedOps(poolKeys(pool, s.keySize), s.keySize, percpuSize(type, s.valueSize, cpus), lru ? 48 : s.maxEntries, 4, mode, true) };
+  });
+}
+
+export function queueScenario(type: number): fc.Arbitrary<Scenario> {
+  const spec = fc.record({ type: fc.constant(type), keySize: fc.constant(0), valueSize: fc.constantFrom(1, 4, 8, 20), maxEntries: fc.constantFrom(1, 3, 8, 32), flags: access });
+  return scenario(spec, (s) => ({ mode: 'exact', ops: keylessOps(s.valueSize, false) }));
+}
+
+export function bloomScenario(): fc.Arbitrary<Scenario> {
+  const spec = fc.record({
+    type: fc.constant(T.bloom_filter as number), keySize: fc.constant(0), valueSize: fc.constantFrom(1, 3, 4, 8, 16),
+    maxEntries: fc.constantFrom(1, 4, 16, 100), flags: access.map((a) => a | F.ZERO_SEED), mapExtra: fc.constantFrom(0, 1, 3, 7),
+  });
+  return scenario(spec, (s) => ({ mode: 'exact', ops: keylessOps(s.valueSize, true) }));
+}
+
+/** Every map type under test, with its scenario arbitrary. */
+export function allScenarios(cpus: number): Record<string, fc.Arbitrary<Scenario>> {
+  return {
+    array: arrayScenario(T.array, cpus),
+    percpu_array: arrayScenario(T.percpu_array, cpus),
+    hash: hashScenario(T.hash, cpus),
+    percpu_hash: hashScenario(T.percpu_hash, cpus),
+    lru_hash: hashScenario(T.lru_hash, cpus),
+    lru_percpu_hash: hashScenario(T.lru_percpu_hash, cpus),
+    queue: queueScenario(T.queue),
+    stack: queueScenario(T.stack),
+    bloom_filter: bloomScenario(),
+  };
+}
