@@ -1,0 +1,120 @@
+/**
+ * Fuzzing the ELF reader and readCollectionSpec with fast-check: real objects with bit
+ * flips, truncation and corrupted header/section/symbol/relocation fields must give a
+ * spec or a typed EbpfError (ParseError, ObjectError, ...) — never another exception,
+ * a hang or a huge allocation.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { parseElf } from '../../src/elf/index.js';
+import { readCollectionSpec, type CollectionSpec } from '../../src/object/index.js';
+import { EbpfError } from '../../src/sys/errors.js';
+import { CILIUM_ROOT, FIXTURES_DIR } from './tools.js';
+
+const SEEDS = [
+  join(FIXTURES_DIR, 'map_in_map-el.o'),
+  join(FIXTURES_DIR, 'global_data-eb.o'),
+  join(FIXTURES_DIR, 'subprogs-el.o'),
+  join(FIXTURES_DIR, 'legacy_maps-eb-nobtf.o'),
+  join(FIXTURES_DIR, 'iproute2_maps-el.o'),
+  join(CILIUM_ROOT, 'testdata/loader-clang-17-el.elf'),
+  join(CILIUM_ROOT, 'testdata/btf_map_init-eb.elf'),
+  join(CILIUM_ROOT, 'testdata/struct_ops-el.elf'),
+  join(CILIUM_ROOT, 'testdata/kconfig-el.elf'),
+].filter(existsSync).map((p) => new Uint8Array(readFileSync(p)));
+
+/** Touch everything a consumer would: lazily parsed parts are exercised too. */
+function consume(s: CollectionSpec): void {
+  for (const m of s.maps.values()) void [m.name, m.data?.byteLength, m.slots?.length];
+  for (const p of s.programs.values()) void p.relocations.length;
+  for (const v of s.variables.values()) void v.value.byteLength;
+}
+
+function check(bytes: Uint8Array): void {
+  const started = performance.now();
+  try {
+    const elf = parseElf(bytes);
+    elf.symbols();
+    elf.relocations();
+    for (const s of elf.sections) {
+      try { elf.sectionData(s); } catch (e) { if (!(e instanceof EbpfError)) throw e; }
+    }
+    consume(readCollectionSpec(bytes, { objectName: 'fuzz' }));
+  } catch (e) {
+    if (!(e instanceof EbpfError)) {
+      throw new Error(`untyped error ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
+    }
+  }
+  const ms = performance.now() - started;
+  assert.ok(ms < 2000, `parse took ${ms} ms`);
+}
+
+const seed = fc.constantFrom(...SEEDS.map((_, i) => i));
+
+/** Header/section header/symbol fields worth corrupting, with values that break assumptions. */
+const nasty = fc.oneof(
+  fc.constantFrom(0n, 1n, 7n, 8n, 24n, 64n, 0xffn, 0xffffn, 0x7fffffffn, 0xffffffffn, 1n << 32n, 1n << 53n, (1n << 63n) - 1n, (1n << 64n) - 1n),
+  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+);
+
+function withField(bytes: Uint8Array, offset: number, width: 2 | 4 | 8, value: bigint): Uint8Array {
+  const out = bytes.slice();
+  if (offset + width > out.length) return out;
+  const v = new DataView(out.buffer);
+  const le = out[5] !== 2;
+  if (width === 2) v.setUint16(offset, Number(value & 0xffffn), le);
+  else if (width === 4) v.setUint32(offset, Number(value & 0xffffffffn), le);
+  else v.setBigUint64(offset, value & ((1n << 64n) - 1n), le);
+  return out;
+}
+
+function shoff(bytes: Uint8Array): number {
+  return Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(40, bytes[5] !== 2));
+}
+
+test('seeds parse', () => {
+  assert.ok(SEEDS.length >= 5);
+  for (const s of SEEDS) check(s);
+});
+
+test('random bit flips', () => {
+  fc.assert(fc.property(seed, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 16 }), (i, flips) => {
+    const b = SEEDS[i]!.slice();
+    for (const [pos, bit] of flips) b[pos % b.length]! ^= 1 << bit;
+    check(b);
+  }), { numRuns: 400 });
+});
+
+test('truncation at any length', () => {
+  fc.assert(fc.property(seed, fc.nat(), (i, n) => {
+    const s = SEEDS[i]!;
+    check(s.subarray(0, n % (s.length + 1)));
+  }), { numRuns: 300 });
+});
+
+test('corrupt ELF header fields (shoff, shentsize, shnum, shstrndx)', () => {
+  const fields: [number, 2 | 4 | 8][] = [[40, 8], [58, 2], [60, 2], [62, 2], [16, 2], [18, 2]];
+  fc.assert(fc.property(seed, fc.constantFrom(...fields), nasty, (i, [off, w], v) => check(withField(SEEDS[i]!, off, w, v))), { numRuns: 300 });
+});
+
+test('corrupt section headers (name, type, flags, offset, size, link, info, entsize)', () => {
+  const fields: [number, 2 | 4 | 8][] = [[0, 4], [4, 4], [8, 8], [24, 8], [32, 8], [40, 4], [44, 4], [56, 8]];
+  fc.assert(fc.property(seed, fc.nat(), fc.constantFrom(...fields), nasty, (i, sec, [off, w], v) => {
+    const s = SEEDS[i]!;
+    const count = new DataView(s.buffer, s.byteOffset).getUint16(60, s[5] !== 2);
+    check(withField(s, shoff(s) + (sec % count) * 64 + off, w, v));
+  }), { numRuns: 500 });
+});
+
+test('corrupt symbols, relocations, BTF and map definitions', () => {
+  fc.assert(fc.property(seed, fc.constantFrom('.symtab', '.BTF', '.BTF.ext', '.maps', 'maps', '.rel', '.data', '.rodata'), fc.nat(), fc.constantFrom(2, 4, 8) as fc.Arbitrary<2 | 4 | 8>, nasty, (i, name, pos, w, v) => {
+    const s = SEEDS[i]!;
+    const elf = parseElf(s);
+    const sec = elf.sections.find((x) => x.name === name || (name === '.rel' && x.name.startsWith('.rel')));
+    if (!sec || sec.size === 0) return;
+    check(withField(s, sec.offset + (pos % sec.size), w, v));
+  }), { numRuns: 500 });
+});
