@@ -9,6 +9,8 @@ export interface CliContext {
   readonly json: boolean;
   /** -p/--pretty: indented JSON (implies json). */
   readonly pretty: boolean;
+  /** -f/--bpffs: also show the bpffs paths objects are pinned at (bpftool's option). */
+  readonly bpffs?: boolean;
   /** stdout is a terminal (progress lines, colours allowed). */
   readonly isTTY: boolean;
   out(text: string): void;

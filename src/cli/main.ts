@@ -17,7 +17,7 @@ const commandModules: Record<string, () => Promise<{ command: CliCommand }>> = {
 
 const USAGE = `Usage: ebpf [OPTIONS] OBJECT { COMMAND | help }
        OBJECT := { map | btf | object | prog | run }
-       OPTIONS := { -j|--json | -p|--pretty | -h|--help | -V|--version }`;
+       OPTIONS := { -j|--json | -p|--pretty | -f|--bpffs | -h|--help | -V|--version }`;
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: { out?: (s: string) => void; err?: (s: string) => void } = {}): Promise<number> {
@@ -25,6 +25,7 @@ export async function main(argv: string[], io: { out?: (s: string) => void; err?
   const err = io.err ?? ((s: string) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'));
   let json = false;
   let pretty = false;
+  let bpffs = false;
   const rest: string[] = [];
   for (const a of argv) {
     if (rest.length === 0 && (a === '-j' || a === '--json')) json = true;
@@ -33,9 +34,10 @@ export async function main(argv: string[], io: { out?: (s: string) => void; err?
     else if (rest.length === 0 && (a === '-V' || a === '--version')) { out('ebpf 0.1.0'); return 0; }
     else if (a === '-j' || a === '--json') json = true; // bpftool accepts options anywhere
     else if (a === '-p' || a === '--pretty') pretty = true;
+    else if (a === '-f' || a === '--bpffs') bpffs = true;
     else rest.push(a);
   }
-  const ctx: CliContext = { json: json || pretty, pretty, isTTY: Boolean(process.stdout.isTTY), out, err };
+  const ctx: CliContext = { json: json || pretty, pretty, bpffs, isTTY: Boolean(process.stdout.isTTY), out, err };
   const [noun, ...args] = rest;
   if (!noun) { err(USAGE); return 1; }
   const load = Object.entries(commandModules).find(([name]) => name.startsWith(noun) && noun.length >= 1)?.[1];
