@@ -10,8 +10,8 @@
  * `IncompatibleMapError`. Reused maps keep their contents: initial values are
  * written only into maps this load created.
  */
-import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { BpfMap } from '../maps/map.js';
 import { wrapFd } from '../maps/open.js';
 import type { ObjectMapSpec } from '../object/spec.js';
@@ -111,7 +111,7 @@ function effectiveSizes(spec: ObjectMapSpec): { keySize: number; valueSize: numb
   return { keySize: spec.keySize, valueSize: spec.valueSize };
 }
 
-function createOne(spec: ObjectMapSpec, btfFd: number | undefined, cleanup: Cleanup): number {
+function createOne(spec: ObjectMapSpec, btfFd: number | undefined, cleanup: Cleanup, existingInner?: number): number {
   let innerFd = 0;
   try {
     if (spec.innerMap) innerFd = createOne(spec.innerMap, btfFd, cleanup);
@@ -119,7 +119,7 @@ function createOne(spec: ObjectMapSpec, btfFd: number | undefined, cleanup: Clea
     if (FD_MAP_TYPES.has(type)) btfFd = undefined;
     const base = {
       type, ...effectiveSizes(spec), maxEntries: effectiveMaxEntries(spec),
-      flags: spec.flags, innerMapFd: innerFd, numaNode: spec.numaNode ?? 0, name: spec.name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15),
+      flags: spec.flags, innerMapFd: existingInner ?? innerFd, numaNode: spec.numaNode ?? 0, name: spec.name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15),
       ifindex: spec.ifindex ?? 0, mapExtra: spec.mapExtra ?? 0,
     };
     let fd = -22;
@@ -165,33 +165,25 @@ export interface CreateMapsOptions {
  */
 export function createMaps(maps: readonly ObjectMapSpec[], options: CreateMapsOptions, cleanup: Cleanup): Map<string, LoadedMap> {
   const out = new Map<string, LoadedMap>();
-  for (const spec of maps) {
-    const given = options.reuse[spec.realName];
-    const pinPath = spec.pinning === 1 && options.pinRoot !== undefined ? join(options.pinRoot, spec.realName) : undefined;
-    if (given) {
-      const info = mapInfoByFd(given.fd);
-      checkMapCompatible(spec, info, `the map given in options.maps`);
-      out.set(spec.realName, { spec, fd: given.fd, reused: true, pinPath: undefined });
-      continue;
+  const byIproute2Id = new Map<number, ObjectMapSpec>();
+  for (const m of maps) if (m.iproute2 && m.iproute2.id !== 0) byIproute2Id.set(m.iproute2.id, m);
+  const ensure = (spec: ObjectMapSpec, depth = 0): LoadedMap => {
+    const done = out.get(spec.realName);
+    if (done) return done;
+    if (depth > 8) throw new LoaderError('EBADMAP', `map ${spec.realName}`, 'iproute2 inner_id references form a loop');
+    // iproute2 map-in-map: the outer names its inner template by `inner_id` (include/bpf_elf.h).
+    let innerFd: number | undefined;
+    const innerId = spec.iproute2?.innerId ?? 0;
+    if (!spec.innerMap && innerId !== 0) {
+      const inner = byIproute2Id.get(innerId);
+      if (!inner) throw new LoaderError('ENOMAP', `map ${spec.realName}`, `inner_id ${innerId} names no map of the object`);
+      innerFd = ensure(inner, depth + 1).fd;
     }
-    if (pinPath) {
-      prepareBpffsPath(pinPath);
-      const fd = objGet(pinPath);
-      if (fd >= 0) {
-        cleanup.fd(fd);
-        checkMapCompatible(spec, mapInfoByFd(fd), `the map pinned at ${pinPath}`);
-        out.set(spec.realName, { spec, fd, reused: true, pinPath });
-        continue;
-      }
-      if (fd !== -2) throw bpfError(-fd, 'map open', `pinned ${pinPath}`);
-    }
-    const fd = cleanup.fd(createOne(spec, options.btfFd, cleanup));
-    out.set(spec.realName, { spec, fd, reused: false, pinPath });
-    const data = options.data.get(spec.realName) ?? spec.data;
-    if (data && (spec.source !== 'data' || !spec.section.startsWith('.bss') || data.some((b) => b !== 0))) {
-      updateElem(fd, u32Bytes(0), data, `initial value of ${spec.realName}`);
-    }
-  }
+    const loaded = openOrCreate(spec, options, cleanup, innerFd);
+    out.set(spec.realName, loaded);
+    return loaded;
+  };
+  for (const spec of maps) ensure(spec);
   // Map-in-map slots refer to other maps of the object, so they are filled once all exist.
   for (const m of out.values()) {
     if (m.reused) continue;
@@ -201,8 +193,49 @@ export function createMaps(maps: readonly ObjectMapSpec[], options: CreateMapsOp
       if (!inner) throw new LoaderError('ENOMAP', `map ${m.spec.realName}`, `slot ${slot.key} refers to map ${slot.name}, which the object does not define`);
       updateElem(m.fd, u32Bytes(slot.key), u32Bytes(inner.fd), `${m.spec.realName}[${slot.key}] = ${slot.name}`);
     }
+    const innerId = m.spec.iproute2?.innerId ?? 0;
+    if (innerId !== 0 && !m.spec.innerMap) {
+      // The inner map goes into the outer at its own `inner_idx`, as tc does.
+      const inner = out.get(byIproute2Id.get(innerId)!.realName)!;
+      const idx = inner.spec.iproute2?.innerIdx ?? 0;
+      updateElem(m.fd, u32Bytes(idx), u32Bytes(inner.fd), `${m.spec.realName}[${idx}] = ${inner.spec.realName}`);
+    }
   }
   return out;
+}
+
+function openOrCreate(spec: ObjectMapSpec, options: CreateMapsOptions, cleanup: Cleanup, innerFd: number | undefined): LoadedMap {
+  const given = options.reuse[spec.realName];
+  const pinPath = pinPathOf(spec, options.pinRoot);
+  if (given) {
+    checkMapCompatible(spec, mapInfoByFd(given.fd), 'the map given in options.maps');
+    return { spec, fd: given.fd, reused: true, pinPath: undefined };
+  }
+  if (pinPath) {
+    prepareBpffsPath(pinPath);
+    const fd = objGet(pinPath);
+    if (fd >= 0) {
+      cleanup.fd(fd);
+      checkMapCompatible(spec, mapInfoByFd(fd), `the map pinned at ${pinPath}`);
+      return { spec, fd, reused: true, pinPath };
+    }
+    if (fd !== -2) throw bpfError(-fd, 'map open', `pinned ${pinPath}`);
+  }
+  const fd = cleanup.fd(createOne(spec, options.btfFd, cleanup, innerFd));
+  const data = options.data.get(spec.realName) ?? spec.data;
+  // .bss starts zeroed in the kernel; write it only when the caller set something.
+  if (data && (!spec.section.startsWith('.bss') || data.some((b) => b !== 0))) {
+    updateElem(fd, u32Bytes(0), data, `initial value of ${spec.realName}`);
+  }
+  return { spec, fd, reused: false, pinPath };
+}
+
+/** Where a map is pinned: libbpf LIBBPF_PIN_BY_NAME under the root; iproute2 PIN_GLOBAL_NS under `<root>/tc/globals`. */
+function pinPathOf(spec: ObjectMapSpec, root: string | undefined): string | undefined {
+  if (root === undefined) return undefined;
+  if (spec.pinning === 1) return join(root, spec.realName);
+  if (spec.iproute2?.pinning === 2) return join(root, 'tc', 'globals', spec.realName);
+  return undefined;
 }
 
 /** Freeze maps that must be read-only for user space (`.rodata`, `.kconfig`), once their contents are final. */
@@ -219,6 +252,8 @@ export function pinMaps(maps: Map<string, LoadedMap>, cleanup: Cleanup): void {
   for (const m of maps.values()) {
     if (m.reused || !m.pinPath) continue;
     prepareBpffsPath(m.pinPath);
+    // libbpf creates missing directories below the pin root as well.
+    mkdirSync(dirname(m.pinPath), { recursive: true });
     const r = objPin(m.fd, m.pinPath);
     if (r < 0) throw bpfError(-r, 'map pin', `${m.spec.realName} at ${m.pinPath}`);
     cleanup.pins.push(m.pinPath);

@@ -53,7 +53,10 @@ export function resolveReferences(
     if (!ext) throw fail('ENOEXTERN', `${r.fn} refers to undefined symbol ${r.extern}, which is neither a map, a kconfig value, a ksym nor a kfunc`);
     if (ext.kind === 'kconfig') {
       const m = maps.get('.kconfig');
-      if (!m || ext.offset === undefined) throw fail('ENOEXTERN', `kconfig extern ${ext.name} has no .kconfig map slot (object without BTF?)`);
+      if (!m || ext.offset === undefined) {
+        // libbpf too needs BTF to lay out kconfig externs (libbpf.c, bpf_object__collect_externs).
+        throw fail('ENOBTF', `kconfig extern ${ext.name} needs the object's BTF to be placed in .kconfig; compile with clang -g`);
+      }
       if (op !== OP_LD_IMM64) throw fail('EBADREF', `kconfig ${ext.name} is used by a non-ld_imm64 instruction`);
       setSrc(insns, r.at, 2, le);
       view.setInt32(pos + 4, m.fd, le);
