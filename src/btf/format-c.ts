@@ -26,6 +26,8 @@ export interface FormatCOptions {
   readonly guard?: string;
   /** Wrap in `#pragma clang attribute push(__attribute__((preserve_access_index)))` for CO-RE (default true). */
   readonly preserveAccessIndex?: boolean;
+  /** Dump only these types and what they need (bpftool's `root_id`); all types by default. */
+  readonly rootIds?: readonly number[];
 }
 
 const ORDERING = 1;
@@ -43,9 +45,10 @@ function tabs(n: number): string {
 }
 
 /**
- * Dump every type of `btf` (including the base of split BTF) as a C header.
+ * Dump every type of `btf` (including the base of split BTF), or only
+ * `options.rootIds` and their dependencies, as a C header.
  * Throws `ParseError` for corrupt BTF (reference loops that C cannot
- * express, ids out of range).
+ * express, ids out of range), `RangeError` for root ids out of range.
  */
 export function formatC(btf: Btf, options: FormatCOptions = {}): string {
   return new CDumper(btf).dump(options);
@@ -84,7 +87,10 @@ class CDumper {
     out.push(`#ifndef ${guard}\n#define ${guard}\n\n`);
     if (pai) out.push('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n');
     this.markReferenced();
-    for (let id = 1; id < this.n; id++) {
+    const roots = options.rootIds;
+    for (let i = roots ? 0 : 1, end = roots ? roots.length : this.n; i < end; i++) {
+      const id = roots ? roots[i]! : i;
+      if (!Number.isInteger(id) || id < 0 || id >= this.n) throw new RangeError(`root type id ${id} out of range: expected 0..${this.n - 1}`);
       this.orderType(id, false, 0);
       for (const q of this.queue) this.emitType(q, 0, 0);
       this.queue.length = 0;
