@@ -1,0 +1,194 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { loadCollection } from '../../src/loader/collection.js';
+import { IncompatibleMapError, LoaderError, AttachTargetError, CoreRelocationError } from '../../src/loader/errors.js';
+import { VerifierError } from '../../src/sys/prog-cmds.js';
+import { createMap } from '../../src/maps/create.js';
+import { parseBtf } from '../../src/btf/btf.js';
+import { elfSections } from '../../src/btf/elf-sections.js';
+import { ensureBpffs } from '../../src/sys/fs.js';
+import { kernelOnly } from '../helpers/kernel.js';
+import { CILIUM, openFds } from './helpers.js';
+
+const T = `${CILIUM}testdata/`;
+const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+const PIN_ROOT = `/sys/fs/bpf/ebpf-loader-test-${process.pid}`;
+const ZERO = new Uint8Array(64);
+
+/** A u32 map value, whether the map decodes it from BTF (number) or hands out raw bytes. */
+function u32(v: unknown): number {
+  if (typeof v === 'number') return v;
+  const b = v as Uint8Array;
+  return new DataView(b.buffer, b.byteOffset).getUint32(0, true);
+}
+
+test('socket/3 of loader-*-el.elf returns 0 only when .rodata constants loaded correctly', kernelOnly(), () => {
+  for (const name of ['loader-el.elf', 'loader-clang-14-el.elf', 'loader-clang-17-el.elf', 'loader-clang-22-el.elf', 'loader_nobtf-el.elf']) {
+    using c = loadCollection(`${T}${name}`, { programs: ['data_sections'], pinRoot: null });
+    assert.equal(c.program('data_sections').testRun({ dataIn: ZERO }).retval, 0, name);
+  }
+});
+
+test('constants: a frozen .rodata value reaches the verifier (constants-el.elf)', kernelOnly(), () => {
+  // The program returns `ret`; sk_lookup programs must provably return 0 or 1.
+  assert.throws(() => loadCollection(`${T}constants-el.elf`, { pinRoot: null }), VerifierError);
+  using c = loadCollection(`${T}constants-el.elf`, { pinRoot: null, constants: { ret: 1 } });
+  assert.ok(c.programs.freeze_rodata!.fd > 0);
+  // Frozen: user space cannot change it any more (BPF_MAP_FREEZE → EPERM on update).
+  assert.throws(() => c.maps['.rodata']!.set(new Uint8Array(4), new Uint8Array(4)));
+  assert.throws(() => loadCollection(`${T}constants-el.elf`, { pinRoot: null, constants: { nope: 1 } }), /'nope' is not defined.*ret/);
+});
+
+test('global data: initial values, variables set by name and the kconfig map', kernelOnly(), () => {
+  using c = loadCollection(`${FIXTURES}global_data-el.o`, {
+    pinRoot: null,
+    constants: { rodata_limit: 99, bar_const: 6 },
+    variables: { data_counter: 123n, foo_value: new Uint8Array([1, 2, 3, 4]) },
+  });
+  const rodata = c.maps['.rodata']!.get(new Uint8Array(4)) as Uint8Array | Record<string, unknown>;
+  assert.ok(rodata);
+  const raw = (m: string) => {
+    const out = execFileSync('bpftool', ['-j', 'map', 'dump', 'id', String(c.maps[m]!.info().id)]).toString();
+    const rec = JSON.parse(out)[0] as { value: string[] | unknown; formatted?: { value: unknown } };
+    return rec;
+  };
+  const ro = raw('.rodata') as { value: string[] };
+  // rodata_limit is first in .rodata (u32 LE), as bpftool reads it from the kernel.
+  assert.deepEqual(ro.value.slice(0, 4).map((x) => parseInt(x, 16)), [99, 0, 0, 0]);
+  const data = raw('.data') as { value: string[] };
+  assert.equal(parseInt(data.value[0]!, 16), 123);
+  const foo = raw('.data.foo') as { value: string[] };
+  assert.deepEqual(foo.value.slice(0, 4).map((x) => parseInt(x, 16)), [1, 2, 3, 4]);
+  assert.ok(c.maps['.kconfig'], 'kconfig map created');
+  const kv = raw('.kconfig') as { value: string[] };
+  const bytes = kv.value.map((x) => parseInt(x, 16));
+  // LINUX_KERNEL_VERSION is a non-zero version code.
+  assert.ok(bytes.some((b) => b !== 0));
+});
+
+test('map-in-map and prog-array initial slots (btf_map_init-el.elf, map_in_map fixture)', kernelOnly(), () => {
+  using c = loadCollection(`${T}btf_map_init-el.elf`, { pinRoot: null });
+  const progArray = c.maps.prog_array_init!;
+  const slot1 = progArray.get(1);
+  assert.equal(u32(slot1), c.programs.tail_1!.info().id, 'prog array slot 1 holds tail_1 (the kernel answers with the program id)');
+  const outer = c.maps.outer_map_init!;
+  const inner = outer.get(new Uint8Array([1, 0, 0, 0]));
+  assert.equal(u32(inner), c.maps.inner_map!.info().id);
+  // Tail call through the prog array: tail_main calls slot 1, which returns a marker.
+  const r = c.programs.tail_main!.testRun({ dataIn: ZERO });
+  assert.notEqual(r.retval, 0xffffffff);
+});
+
+test('CO-RE through the loader: .text subprograms relocated against a given target (relocs_read)', kernelOnly(), () => {
+  const tgt = parseBtf(elfSections(new Uint8Array(readFileSync(`${CILIUM}btf/testdata/relocs_read_tgt-el.elf`))).get('.BTF')!);
+  using c = loadCollection(`${CILIUM}btf/testdata/relocs_read-el.elf`, { pinRoot: null, kernelTypes: tgt });
+  for (const p of Object.values(c.programs)) assert.equal(p.testRun({ dataIn: ZERO }).retval, 0, p.name);
+});
+
+test('libbpf (bpftool prog loadall) as oracle: same programs, same translated size', kernelOnly(), () => {
+  ensureBpffs();
+  const objects = [
+    ...readdirSync('/usr/lib/x86_64-linux-gnu/bpf').filter((f) => f.endsWith('.o') && !f.startsWith('xdpdump_bpf')).map((f) => `/usr/lib/x86_64-linux-gnu/bpf/${f}`),
+    ...['xdp_drop.o', 'xdp_pass.o', 'test_long_func_name.o'].map((f) => `/usr/libexec/xdp-tools/${f}`),
+    // Not kconfig-el.elf: libbpf 1.1 predates LINUX_HAS_SYSCALL_WRAPPER, so its verifier-pruned program differs.
+    ...['raw_tracepoint-el.elf', 'strings-el.elf', 'variables-el.elf', 'map_spin_lock-el.elf'].map((f) => `${T}${f}`),
+    `${CILIUM}cmd/bpf2go/testdata/minimal-el.elf`,
+    `${FIXTURES}global_data-el.o`, `${FIXTURES}map_in_map-el.o`, `${FIXTURES}legacy_maps-el.o`,
+  ].filter((f) => existsSync(f));
+  assert.ok(objects.length >= 10);
+  for (const obj of objects) {
+    const dir = `${PIN_ROOT}-oracle`;
+    rmSync(dir, { recursive: true, force: true });
+    let libbpf: Map<string, number> | undefined;
+    try {
+      execFileSync('bpftool', ['prog', 'loadall', obj, dir], { stdio: 'pipe' });
+      libbpf = new Map();
+      for (const name of readdirSync(dir)) {
+        const info = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', `${dir}/${name}`]).toString()) as { bytes_xlated: number };
+        libbpf.set(name, info.bytes_xlated);
+      }
+    } catch {
+      libbpf = undefined; // libbpf refuses this object; nothing to compare
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (!libbpf) continue;
+    using c = loadCollection(obj, { pinRoot: null });
+    const ours = new Map(Object.values(c.programs).map((p) => [p.name, p.info().xlatedProgLen]));
+    // bpftool pins programs under their (possibly truncated) kernel names; compare by prefix.
+    for (const [pinned, xlated] of libbpf) {
+      const match = [...ours].find(([n]) => n === pinned || n.startsWith(pinned));
+      assert.ok(match, `${obj}: libbpf loaded ${pinned}, we did not`);
+      assert.equal(match[1], xlated, `${obj} ${pinned}: translated program size differs from libbpf's`);
+    }
+    assert.equal(ours.size, libbpf.size, `${obj}: program count`);
+  }
+});
+
+test('pinning by name: created, reused when compatible, IncompatibleMapError otherwise; unpin removes', kernelOnly(), () => {
+  ensureBpffs();
+  rmSync(PIN_ROOT, { recursive: true, force: true });
+  const obj = `${T}loader-clang-22-el.elf`;
+  const opts = { programs: ['data_sections'], pinRoot: PIN_ROOT };
+  const c1 = loadCollection(obj, opts);
+  assert.deepEqual(c1.pinnedPaths, [`${PIN_ROOT}/btf_pin`]);
+  assert.ok(existsSync(`${PIN_ROOT}/btf_pin`));
+  c1.maps.btf_pin!.set(1, 0x0707070707070707n);
+  c1.close();
+  // A second load reuses the pinned map and its contents.
+  const c2 = loadCollection(obj, opts);
+  assert.deepEqual(c2.pinnedPaths, []);
+  assert.equal(c2.maps.btf_pin!.get(1), 0x0707070707070707n);
+  c2.close();
+  rmSync(`${PIN_ROOT}/btf_pin`);
+  // An incompatible map at the pin path stops the load, leaving no fd behind.
+  using wrong = createMap({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1 });
+  wrong.pin(`${PIN_ROOT}/btf_pin`);
+  const before = openFds();
+  assert.throws(() => loadCollection(obj, opts), (e: unknown) => e instanceof IncompatibleMapError && e.field === 'valueSize' && e.expected === 8 && e.actual === 4);
+  assert.equal(openFds(), before);
+  rmSync(PIN_ROOT, { recursive: true, force: true });
+});
+
+test('options.maps: a compatible map is used by the programs, an incompatible one is refused', kernelOnly(), () => {
+  using mine = createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1, flags: 1 });
+  using c = loadCollection(`${T}loader-clang-22-el.elf`, { programs: ['data_sections'], pinRoot: null, maps: { hash_map: mine } });
+  assert.equal(c.maps.hash_map, mine);
+  c.close();
+  assert.equal(mine.fd > 0, true, 'a map passed in stays open after close()');
+  using other = createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 2 });
+  assert.throws(() => loadCollection(`${T}loader-clang-22-el.elf`, { programs: ['data_sections'], pinRoot: null, maps: { hash_map: other } }),
+    (e: unknown) => e instanceof IncompatibleMapError && e.map === 'hash_map');
+});
+
+test('bad input gives one clear typed error and leaves no fd behind', kernelOnly(), () => {
+  const cases: [string, object, (e: unknown) => boolean][] = [
+    [`${T}errors-el.elf`, {}, (e) => e instanceof VerifierError && e.log.some((l) => /195896080/.test(l))],
+    [`${FIXTURES}sections-el.o`, {}, (e) => e instanceof LoaderError && e.code === 'EUNKNOWNSECTION' && /my_custom_section/.test(e.message)],
+    ['/usr/lib/x86_64-linux-gnu/bpf/xdpdump_bpf.o', {}, (e) => e instanceof AttachTargetError && e.target === 'func'],
+    [`${FIXTURES}global_data-el-nobtf.o`, {}, (e) => e instanceof LoaderError && e.code === 'ENOBTF'],
+    [`${T}loader-clang-22-el.elf`, { programs: ['asm_relocation'] }, (e) => e instanceof LoaderError && e.code === 'ENOEXTERN' && /MY_CONST/.test(e.message)],
+    [`${T}loader-clang-22-el.elf`, { programs: ['nope'] }, (e) => e instanceof Error && /'nope' is not in the object/.test(e.message)],
+    [`${CILIUM}btf/testdata/relocs-el.elf`, { programs: ['err_ambiguous'], kernelTypes: parseBtf(elfSections(new Uint8Array(readFileSync(`${CILIUM}btf/testdata/relocs-el.elf`))).get('.BTF')!) }, (e) => e instanceof CoreRelocationError],
+    [`${T}loader-eb.elf`, {}, (e) => e instanceof LoaderError && e.code === 'EBYTEORDER'],
+    ['/nonexistent.o', {}, (e) => e instanceof LoaderError && e.code === 'ENOENT'],
+  ];
+  for (const [file, opts, check] of cases) {
+    const before = openFds();
+    assert.throws(() => loadCollection(file, { pinRoot: null, ...opts }), check, file);
+    assert.equal(openFds(), before, `fds leaked by ${file}`);
+  }
+});
+
+test('close() releases every fd; loading many objects repeatedly does not grow the fd table', kernelOnly(), () => {
+  const before = openFds();
+  for (let i = 0; i < 3; i++) {
+    const c = loadCollection(`${FIXTURES}map_in_map-el.o`, { pinRoot: null });
+    c.close();
+    c.close();
+    using d = loadCollection(`${T}variables-el.elf`, { pinRoot: null });
+  }
+  assert.equal(openFds(), before);
+});
