@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { loadCollection } from '../../src/loader/collection.js';
+import { loadCollectionSpecSync } from '../../src/object/index.js';
 import { IncompatibleMapError, LoaderError, AttachTargetError, CoreRelocationError } from '../../src/loader/errors.js';
 import { VerifierError } from '../../src/sys/prog-cmds.js';
 import { createMap } from '../../src/maps/create.js';
@@ -102,6 +103,8 @@ test('libbpf (bpftool prog loadall) as oracle: same programs, same translated si
     const dir = `${PIN_ROOT}-oracle`;
     rmSync(dir, { recursive: true, force: true });
     let libbpf: Map<string, number> | undefined;
+    // libbpf pins LIBBPF_PIN_BY_NAME maps under /sys/fs/bpf by itself: remove the ones it adds.
+    const rootBefore = new Set(readdirSync('/sys/fs/bpf'));
     try {
       execFileSync('bpftool', ['prog', 'loadall', obj, dir], { stdio: 'pipe' });
       libbpf = new Map();
@@ -113,6 +116,9 @@ test('libbpf (bpftool prog loadall) as oracle: same programs, same translated si
       libbpf = undefined; // libbpf refuses this object; nothing to compare
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      for (const m of loadCollectionSpecSync(obj).maps.values()) {
+        if (m.pinning === 1 && !rootBefore.has(m.realName)) rmSync(`/sys/fs/bpf/${m.realName}`, { force: true });
+      }
     }
     if (!libbpf) continue;
     using c = loadCollection(obj, { pinRoot: null });
