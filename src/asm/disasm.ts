@@ -23,6 +23,13 @@ export interface DisasmOptions {
   readonly mapRef?: 'id' | 'fd';
   /** Prefix each line with the slot index as bpftool does (`'   0: '`). Default true. */
   readonly indices?: boolean;
+  /**
+   * Name a helper call's target. Translated (xlated) code from the kernel holds
+   * `address - __bpf_call_base` instead of the helper id (kernel/bpf/verifier.c,
+   * do_misc_fixups), which callers can resolve with kallsyms as bpftool does.
+   * Default: the helper name for the id.
+   */
+  readonly resolveCall?: (imm: number) => string | undefined;
 }
 
 const aluOps: Record<number, string> = {
@@ -92,7 +99,7 @@ function formatBody(insn: Instruction, cls: number, options: DisasmOptions): str
       if (op === JmpOp.CALL && cls === Class.JMP) {
         if (src === PseudoCall.CALL) return `call pc${signed(imm)}`;
         if (src === PseudoCall.KFUNC_CALL) return `call kernel-function#${imm}`;
-        return `call ${helperName(imm) ?? 'unknown'}#${imm}`;
+        return `call ${(options.resolveCall ? options.resolveCall(imm) : helperName(imm)) ?? 'unknown'}#${imm}`;
       }
       if (op === JmpOp.EXIT && cls === Class.JMP) return 'exit';
       if (op === JmpOp.JA) return cls === Class.JMP32 ? `gotol pc${signed(imm)}` : `goto pc${signed(off)}`;
