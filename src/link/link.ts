@@ -156,8 +156,8 @@ export function openLink(from: { readonly id: number } | { readonly pinned: stri
     fd = objGet(from.pinned);
     if (fd < 0) throw bpfError(-fd, BpfCmd.OBJ_GET, from.pinned);
     let kind = '';
-    try { kind = readlinkSync(`/proc/self/fd/${fd}`); } catch { kind = 'anon_inode:bpf_link'; }
-    if (kind !== 'anon_inode:bpf_link') {
+    try { kind = readlinkSync(`/proc/self/fd/${fd}`); } catch { kind = 'anon_inode:bpf-link'; }
+    if (kind !== 'anon_inode:bpf-link') {
       native().close(fd);
       throw new InvalidArgumentError(`${from.pinned} is not a pinned link (it is ${kind})`);
     }

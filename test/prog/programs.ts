@@ -1,6 +1,6 @@
 /** Small hand-assembled programs shared by the program, link and reader tests. */
 import { readdirSync } from 'node:fs';
-import { asm, type Instruction } from '../../src/asm/index.js';
+import { asm, slotCount, type Instruction } from '../../src/asm/index.js';
 
 /** Increment the u64 at `key` of an array map, then return `ret`. Works in any program type. */
 export function countInto(mapFd: number, key: number, ret: number): Instruction[] {
@@ -21,4 +21,17 @@ export function countInto(mapFd: number, key: number, ret: number): Instruction[
 /** Number of open fds of this process. */
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
+}
+
+/** Like `countInto`, but only when the current task's tgid is `pid` (bpf_get_current_pid_tgid() >> 32). */
+export function countIfPid(mapFd: number, key: number, pid: number, ret: number): Instruction[] {
+  const count = countInto(mapFd, key, ret);
+  return [
+    asm.call('get_current_pid_tgid'),
+    asm.alu64Imm('RSH', 0, 32),
+    asm.jmpImm('JNE', 0, pid, slotCount(count.slice(0, -2))),
+    ...count.slice(0, -2),
+    asm.mov64Imm(0, ret),
+    asm.exit(),
+  ];
 }
