@@ -43,77 +43,132 @@ export function poolKey(i: number, size: number): string {
   return b.toString('hex');
 }
 
-const updateFlags = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(0, 1, 2) },
-  { weight: 1, arbitrary: fc.constantFrom(3, 4, 5, 8, 16) },
-);
-const lookupFlags = fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 2, 4, 8) });
-const elemFlags = fc.oneof({ weight: 10, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 2, 4, 8) });
-const batchFlags = fc.oneof({ weight: 15, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) });
+/**
+ * Operations are decoded from one fast-check integer each: the integer seeds a small
+ * PRNG that picks the operation and its arguments with fixed weights. fast-check
+ * drives the sequences (seeded, reproducible); decoding keeps generation cheap
+ * enough for 100,000 operations per map type.
+ */
+export class Pick {
+  #x: number;
+  constructor(seed: number) {
+    this.#x = seed | 0;
+  }
+  /** mulberry32 */
+  next(): number {
+    let t = (this.#x = (this.#x + 0x6d2b79f5) | 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  one<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+  /** Choose by weight: `[[weight, value], ...]`. */
+  weighted<T>(table: readonly (readonly [number, T])[]): T {
+    let total = 0;
+    for (const [w] of table) total += w;
+    let r = this.next() * total;
+    for (const [w, v] of table) {
+      if ((r -= w) < 0) return v;
+    }
+    return table[table.length - 1]![1];
+  }
+  updateFlags(): number {
+    return this.next() < 6 / 7 ? this.one([0, 1, 2]) : this.one([3, 4, 5, 8, 16]);
+  }
+  lookupFlags(): number {
+    return this.next() < 12 / 13 ? 0 : this.one([1, 2, 4, 8]);
+  }
+  elemFlags(): number {
+    return this.next() < 10 / 11 ? 0 : this.one([1, 2, 4, 8]);
+  }
+  batchFlags(): number {
+    return this.next() < 15 / 16 ? 0 : 1;
+  }
+  value(size: number): string {
+    return expand(this.int(0x7fffffff), size);
+  }
+}
 
-/** Random bytes of `size`, expanded from one generated integer (cheap to generate at 100k operations per type). */
+/** Random bytes of `size`, expanded from one integer. */
 export function expand(seed: number, size: number): string {
   const b = Buffer.alloc(size);
   let x = seed | 0;
   for (let j = 0; j < size; j++) {
-    x = Math.imul(x ^ (x >>> 13), 0x5bd1e995) + 0x6b43a9b5 | 0;
+    x = (Math.imul(x ^ (x >>> 13), 0x5bd1e995) + 0x6b43a9b5) | 0;
     b[j] = (x >>> 16) & 0xff;
   }
   return b.toString('hex');
 }
 
-function valueArb(size: number): fc.Arbitrary<string> {
-  return fc.integer().map((i) => expand(i, size));
-}
+export type OpDecoder = (seed: number) => Op;
 
-/** Operations for maps with keys. `keyArb` yields keys (hex), `valueSize` is the syscall value buffer size. */
-export function keyedOps(keyArb: fc.Arbitrary<string>, keySize: number, valueSize: number, maxEntries: number, cursorSize: number, mode: CompareMode, withLookupAndDelete: boolean): fc.Arbitrary<Op> {
-  const value = valueArb(valueSize);
-  const counts = fc.constantFrom(0, 1, 2, 3, 5, 8, Math.max(1, maxEntries), maxEntries + 3);
-  const cursor = fc.oneof(
-    { weight: 3, arbitrary: fc.constant(null) },
-    { weight: 2, arbitrary: fc.integer({ min: 0, max: Math.max(2, maxEntries * 2) }).map((n) => Buffer.alloc(cursorSize, 0).fill(0).toString('hex').replace(/^.{8}/, u32hex(n))) },
-  );
-  const batchKeys = (n: number) => fc.array(keyArb, { minLength: n, maxLength: n }).map((a) => a.join(''));
-  const batchValues = (n: number) => fc.array(value, { minLength: n, maxLength: n }).map((a) => a.join(''));
-  const writeBatch = fc.tuple(fc.constantFrom('update' as const, 'delete' as const), fc.integer({ min: 0, max: Math.min(12, maxEntries + 2) }), elemFlags, batchFlags)
-    .chain(([cmd, n, ef, f]) => fc.tuple(batchKeys(n), batchValues(n)).map(([keys, values]): Op => ({
-      op: 'batch', cmd, keys, values: cmd === 'update' ? values : null, count: n, cursor: null, elemFlags: ef, flags: f,
-    })));
-  const readBatch = fc.tuple(fc.constantFrom('lookup' as const, 'lookupAndDelete' as const), counts, cursor, elemFlags, batchFlags)
-    .map(([cmd, count, c, ef, f]): Op => ({ op: 'batch', cmd, keys: '', values: null, count, cursor: c, elemFlags: ef, flags: f }));
-  const drain = fc.tuple(fc.constantFrom('lookup' as const, 'lookupAndDelete' as const), fc.constantFrom(1, 2, 3, 7, maxEntries + 1))
-    .map(([cmd, size]): Op => ({ op: 'drain', cmd, size: mode === 'set' ? maxEntries + 1 : size }));
-  const arbs: { weight: number; arbitrary: fc.Arbitrary<Op> }[] = [
-    { weight: 30, arbitrary: fc.tuple(keyArb, value, updateFlags).map(([key, v, flags]): Op => ({ op: 'update', key, value: v, flags })) },
-    { weight: 15, arbitrary: fc.tuple(keyArb, lookupFlags).map(([key, flags]): Op => ({ op: 'lookup', key, flags })) },
-    { weight: 10, arbitrary: keyArb.map((key): Op => ({ op: 'delete', key })) },
-    { weight: 1, arbitrary: fc.constant<Op>({ op: 'walk' }) },
-    { weight: 3, arbitrary: writeBatch },
-    { weight: 1, arbitrary: drain },
-  ];
-  if (mode === 'exact') {
-    arbs.push({ weight: 8, arbitrary: fc.option(keyArb, { freq: 6 }).map((key): Op => ({ op: 'next', key })) });
-    arbs.push({ weight: 3, arbitrary: readBatch });
-  }
-  if (withLookupAndDelete) arbs.push({ weight: 5, arbitrary: fc.tuple(keyArb, lookupFlags).map(([key, flags]): Op => ({ op: 'lookupAndDelete', key, flags })) });
-  arbs.push({ weight: 1, arbitrary: fc.constant<Op>({ op: 'freeze' }) });
-  return fc.oneof(...arbs);
+/** Operations for maps with keys. `key` draws a key (hex), `valueSize` is the syscall value buffer size. */
+export function keyedOps(key: (p: Pick) => string, keySize: number, valueSize: number, maxEntries: number, cursorSize: number, mode: CompareMode, withLookupAndDelete: boolean): OpDecoder {
+  const kinds: [number, string][] = [[30, 'update'], [15, 'lookup'], [10, 'delete'], [1, 'walk'], [3, 'writeBatch'], [1, 'drain'], [0.12, 'freeze']];
+  if (mode === 'exact') kinds.push([8, 'next'], [3, 'readBatch']);
+  if (withLookupAndDelete) kinds.push([5, 'lookupAndDelete']);
+  const cursorHex = (n: number): string => {
+    const b = Buffer.alloc(Math.max(4, cursorSize));
+    b.writeUInt32LE(n >>> 0);
+    return b.toString('hex');
+  };
+  return (seed) => {
+    const p = new Pick(seed);
+    switch (p.weighted(kinds)) {
+      case 'update': return { op: 'update', key: key(p), value: p.value(valueSize), flags: p.updateFlags() };
+      case 'lookup': return { op: 'lookup', key: key(p), flags: p.lookupFlags() };
+      case 'delete': return { op: 'delete', key: key(p) };
+      case 'walk': return { op: 'walk' };
+      case 'freeze': return { op: 'freeze' };
+      case 'next': return { op: 'next', key: p.next() < 1 / 7 ? null : key(p) };
+      case 'lookupAndDelete': return { op: 'lookupAndDelete', key: key(p), flags: p.lookupFlags() };
+      case 'drain': return { op: 'drain', cmd: p.one(['lookup', 'lookupAndDelete'] as const), size: mode === 'set' ? maxEntries + 1 : p.one([1, 2, 3, 7, maxEntries + 1]) };
+      case 'writeBatch': {
+        const cmd = p.one(['update', 'delete'] as const);
+        const n = p.int(Math.min(12, maxEntries + 2) + 1);
+        let keys = '';
+        let values = '';
+        for (let i = 0; i < n; i++) {
+          keys += key(p);
+          values += p.value(valueSize);
+        }
+        return { op: 'batch', cmd, keys, values: cmd === 'update' ? values : null, count: n, cursor: null, elemFlags: p.elemFlags(), flags: p.batchFlags() };
+      }
+      default: {
+        const cmd = p.one(['lookup', 'lookupAndDelete'] as const);
+        const count = p.one([0, 1, 2, 3, 5, 8, Math.max(1, maxEntries), maxEntries + 3]);
+        const cursor = p.next() < 0.6 ? null : cursorHex(p.int(Math.max(2, maxEntries * 2) + 1));
+        return { op: 'batch', cmd, keys: '', values: null, count, cursor, elemFlags: p.elemFlags(), flags: p.batchFlags() };
+      }
+    }
+  };
 }
 
 /** Operations for queue, stack and bloom filter: push (update), peek (lookup), pop (lookupAndDelete), and the refusals. */
-export function keylessOps(valueSize: number, bloom: boolean): fc.Arbitrary<Op> {
+export function keylessOps(valueSize: number, bloom: boolean): OpDecoder {
   // Bloom filters: a small value pool so peeks hit pushed values as well as absent ones.
-  const value = bloom ? fc.integer({ min: 0, max: 40 }).map((i) => poolKey(i, valueSize)) : valueArb(valueSize);
-  return fc.oneof(
-    { weight: 30, arbitrary: fc.tuple(value, updateFlags).map(([v, flags]): Op => ({ op: 'update', key: '', value: v, flags })) },
-    { weight: 15, arbitrary: fc.tuple(lookupFlags, bloom ? value.map((v) => v as string | undefined) : fc.constant(undefined)).map(([flags, v]): Op => (v === undefined ? { op: 'lookup', key: '', flags } : { op: 'lookup', key: '', flags, value: v })) },
-    { weight: 20, arbitrary: lookupFlags.map((flags): Op => ({ op: 'lookupAndDelete', key: '', flags })) },
-    { weight: 2, arbitrary: fc.constant<Op>({ op: 'delete', key: '' }) },
-    { weight: 2, arbitrary: fc.constant<Op>({ op: 'next', key: null }) },
-    { weight: 1, arbitrary: fc.constantFrom('lookup' as const, 'update' as const, 'delete' as const, 'lookupAndDelete' as const).map((cmd): Op => ({ op: 'batch', cmd, keys: '', values: cmd === 'update' ? '' : null, count: 0, cursor: null, elemFlags: 0, flags: 0 })) },
-    { weight: 1, arbitrary: fc.constant<Op>({ op: 'freeze' }) },
-  );
+  const value = (p: Pick): string => (bloom ? poolKey(p.int(41), valueSize) : p.value(valueSize));
+  const kinds: [number, string][] = [[30, 'push'], [15, 'peek'], [20, 'pop'], [2, 'delete'], [2, 'next'], [1, 'batch'], [0.12, 'freeze']];
+  return (seed) => {
+    const p = new Pick(seed);
+    switch (p.weighted(kinds)) {
+      case 'push': return { op: 'update', key: '', value: value(p), flags: p.updateFlags() };
+      case 'peek': return bloom ? { op: 'lookup', key: '', flags: p.lookupFlags(), value: value(p) } : { op: 'lookup', key: '', flags: p.lookupFlags() };
+      case 'pop': return { op: 'lookupAndDelete', key: '', flags: p.lookupFlags() };
+      case 'delete': return { op: 'delete', key: '' };
+      case 'next': return { op: 'next', key: null };
+      case 'freeze': return { op: 'freeze' };
+      default: {
+        const cmd = p.one(['lookup', 'update', 'delete', 'lookupAndDelete'] as const);
+        return { op: 'batch', cmd, keys: '', values: cmd === 'update' ? '' : null, count: 0, cursor: null, elemFlags: 0, flags: 0 };
+      }
+    }
+  };
 }
 
 export const F = MapFlags;

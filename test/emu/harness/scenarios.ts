@@ -1,6 +1,6 @@
 /** One scenario arbitrary per emulated map type: a spec (valid or not) and an operation sequence. */
 import fc from 'fast-check';
-import { F, T, keyedOps, keylessOps, poolKey, type Scenario, type SpecLite } from './gen.js';
+import { F, T, keyedOps, keylessOps, poolKey, type OpDecoder, type Pick, type Scenario, type SpecLite } from './gen.js';
 
 const u32hex = (n: number): string => {
   const b = Buffer.alloc(4);
@@ -8,20 +8,21 @@ const u32hex = (n: number): string => {
   return b.toString('hex');
 };
 
-const SEQ = { minLength: 150, maxLength: 400 };
+const SEQ = { minLength: 500, maxLength: 1500 };
 
-function arrayKeys(max: number): fc.Arbitrary<string> {
-  return fc.oneof({ weight: 10, arbitrary: fc.integer({ min: 0, max: max + 2 }) }, { weight: 1, arbitrary: fc.constant(0xffffffff) }).map(u32hex);
+function arrayKeys(max: number): (p: Pick) => string {
+  return (p) => u32hex(p.next() < 10 / 11 ? p.int(max + 3) : 0xffffffff);
 }
 
-function poolKeys(pool: number, size: number): fc.Arbitrary<string> {
-  return fc.integer({ min: 0, max: pool - 1 }).map((i) => poolKey(i, size));
+function poolKeys(pool: number, size: number): (p: Pick) => string {
+  const keys = Array.from({ length: pool }, (_, i) => poolKey(i, size));
+  return (p) => keys[p.int(pool)]!;
 }
 
-function scenario(spec: fc.Arbitrary<SpecLite>, build: (s: SpecLite) => { ops: fc.Arbitrary<import('./ops.js').Op>; mode: Scenario['mode'] }): fc.Arbitrary<Scenario> {
-  return spec.chain((s) => {
+function scenario(spec: fc.Arbitrary<SpecLite>, build: (s: SpecLite) => { ops: OpDecoder; mode: Scenario['mode'] }): fc.Arbitrary<Scenario> {
+  return fc.tuple(spec, fc.array(fc.integer(), SEQ)).map(([s, seeds]) => {
     const { ops, mode } = build(s);
-    return fc.array(ops, SEQ).map((list) => ({ spec: s, mode, ops: list }));
+    return { spec: s, mode, ops: seeds.map(ops) };
   });
 }
 
