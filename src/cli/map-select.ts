@@ -10,13 +10,13 @@
 import { readdirSync, readFileSync, readlinkSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { openMap, listMaps, type BpfMap } from '../maps/index.js';
-import { objGet, getFdById, mapInfoByFd } from '../sys/map-cmds.js';
 import { BpfCmd } from '../sys/constants.js';
 import { bpfError } from '../sys/bpf.js';
 import { native } from '../sys/native.js';
 import { isOnBpffs, mounts, prepareBpffsPath } from '../sys/fs.js';
 import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
-import { listPrograms } from '../prog/program.js';
+import { progGetInfo } from '../sys/prog-cmds.js';
+import { getFdById, getNextId, mapInfoByFd, objGet } from '../sys/map-cmds.js';
 import { describeRef, type MapRef, type ProgRef } from './map-args.js';
 
 /** A raw map as the CLI handles it: bytes in, bytes (or per-CPU arrays of bytes) out. */
@@ -144,7 +144,18 @@ export function openProgRefFd(ref: ProgRef): number {
 }
 
 function openProgByInfo(ref: Extract<ProgRef, { kind: 'name' } | { kind: 'tag' }>): number {
-  const matches = listPrograms().filter((p) => (ref.kind === 'name' ? p.name === ref.name : p.tag === ref.tag)).map((p) => p.id);
+  const matches: number[] = [];
+  // PROG_GET_NEXT_ID walk (Linux 4.13+): ids strictly increase, so the walk ends.
+  for (let id = getNextId(BpfCmd.PROG_GET_NEXT_ID, 0); id > 0; id = getNextId(BpfCmd.PROG_GET_NEXT_ID, id)) {
+    const fd = getFdById(BpfCmd.PROG_GET_FD_BY_ID, id);
+    if (fd < 0) continue; // unloaded meanwhile
+    try {
+      const p = progGetInfo(fd);
+      if (ref.kind === 'name' ? p.name === ref.name : p.tag === ref.tag) matches.push(id);
+    } finally {
+      native().close(fd);
+    }
+  }
   if (matches.length === 0) throw new EbpfError('ENOENT', `no program with ${describeRef(ref)}`);
   if (matches.length > 1) throw new EbpfError('EAMBIGUOUS', `${matches.length} programs match ${describeRef(ref)} (ids ${matches.join(', ')}): select one with 'id N'`);
   return openProgRefFd({ kind: 'id', id: matches[0]! });
