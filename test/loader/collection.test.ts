@@ -15,6 +15,7 @@ import { CILIUM, openFds } from './helpers.js';
 
 const T = `${CILIUM}testdata/`;
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+const OWN = new URL('./fixtures/', import.meta.url).pathname;
 const PIN_ROOT = `/sys/fs/bpf/ebpf-loader-test-${process.pid}`;
 const ZERO = new Uint8Array(64);
 
@@ -88,6 +89,13 @@ test('CO-RE through the loader: .text subprograms relocated against a given targ
   for (const p of Object.values(c.programs)) assert.equal(p.testRun({ dataIn: ZERO }).retval, 0, p.name);
 });
 
+test('CO-RE against the running kernel: an object built with vmlinux.h and flavoured types relocates and its checks pass', kernelOnly(), () => {
+  using c = loadCollection(`${OWN}core_vmlinux.bpf.o`, { pinRoot: null });
+  // A raw tracepoint test run takes the tracepoint's arguments as ctx and no ctx_out (Linux 5.10+).
+  const r = c.program('core_checks').testRun({ ctxIn: new Uint8Array(16), ctxOut: 0 });
+  assert.equal(r.retval, 0, `check on line ${r.retval} of core_vmlinux.bpf.c failed`);
+});
+
 test('libbpf (bpftool prog loadall) as oracle: same programs, same translated size', kernelOnly(), () => {
   ensureBpffs();
   const objects = [
@@ -97,6 +105,7 @@ test('libbpf (bpftool prog loadall) as oracle: same programs, same translated si
     ...['raw_tracepoint-el.elf', 'strings-el.elf', 'variables-el.elf', 'map_spin_lock-el.elf'].map((f) => `${T}${f}`),
     `${CILIUM}cmd/bpf2go/testdata/minimal-el.elf`,
     `${FIXTURES}global_data-el.o`, `${FIXTURES}map_in_map-el.o`, `${FIXTURES}legacy_maps-el.o`,
+    `${OWN}core_vmlinux.bpf.o`,
   ].filter((f) => existsSync(f));
   assert.ok(objects.length >= 10);
   for (const obj of objects) {
