@@ -97,11 +97,14 @@ test('tcx ingress counts and drops; programs are listed by PROG_QUERY', kernelOn
     assert.deepEqual(q.progIds, [pass.info().id]);
     assert.deepEqual(q.linkIds, [link.info().id]);
     assert.equal(link.info().typeName, 'tcx');
-    // A second program after the first: both run, the drop one decides.
-    using second = attachTcx(drop, v.hostIf, 'ingress', { order: 'after', relativeTo: link });
+    // A second program before the first: its TCX_DROP verdict ends the chain
+    // (only TCX_NEXT continues, include/net/tcx.h), so the first no longer runs.
+    using second = attachTcx(drop, v.hostIf, 'ingress', { order: 'before', relativeTo: link });
+    const passed = m.get(0)!;
     assert.equal(pingFrom(v.ns, v.hostAddr, 2), false);
     assert.ok(m.get(1)! >= 2n);
-    assert.deepEqual(progQuery(ifindexOf(v.hostIf), AttachType.tcx_ingress).progIds, [pass.info().id, drop.info().id]);
+    assert.equal(m.get(0), passed);
+    assert.deepEqual(progQuery(ifindexOf(v.hostIf), AttachType.tcx_ingress).progIds, [drop.info().id, pass.info().id]);
     void second;
   }
   assert.deepEqual(progQuery(ifindexOf(v.hostIf), AttachType.tcx_ingress).progIds, []);
