@@ -23,6 +23,7 @@ import { parseElf, type ElfFile } from '../elf/elf-file.js';
 import { readCollectionSpec, objectNameFromPath } from '../object/index.js';
 import type { CollectionSpec, ObjectMapSpec, ProgramSpec } from '../object/spec.js';
 import { loadProgram, type Program } from '../prog/program.js';
+import { VerifierError } from '../sys/prog-cmds.js';
 import { btfLoad } from '../sys/btf-cmds.js';
 import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
 import { HOST_LE } from '../sys/bpf.js';
@@ -31,7 +32,7 @@ import { wrapFd } from '../maps/open.js';
 import { mapInfoByFd } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
 import { fixupObjectBtf } from './btf-fixup.js';
-import { coreTarget, relocateCore } from './core-relocate.js';
+import { coreReloKindName, coreTarget, POISON_HELPER_ID, relocateCore } from './core-relocate.js';
 import { Cleanup, createMaps, freezeMaps, pinMaps, u32Bytes, updateElem, type LoadedMap } from './create-maps.js';
 import { AttachTargetError, LoaderError } from './errors.js';
 import { kconfigData } from './kconfig.js';
@@ -238,9 +239,15 @@ function loadOne(
   const linked = linkProgram(spec, p, index, ext);
   const insns = linked.insns;
   resolveReferences(insns, spec.littleEndian, p.name, linked.references, spec, maps, kernelTypes);
+  let poisoned: string[] = [];
   if (linked.coreRelocations.length > 0) {
     if (!spec.btf) throw new LoaderError('ENOBTF', `program ${p.name}`, 'has CO-RE relocations but the object has no .BTF section');
-    relocateCore(insns, spec.littleEndian, spec.btf, linked.coreRelocations, coreTarget(kernelTypes()), p.name);
+    const btf = spec.btf;
+    const applied = relocateCore(insns, spec.littleEndian, btf, linked.coreRelocations, coreTarget(kernelTypes()), p.name);
+    poisoned = applied.filter((a) => a.result.poison).map((a) => {
+      const t = btf.typeById(a.typeId);
+      return `insn ${a.insn}: ${coreReloKindName(a.kind)} of ${t.kind} ${t.name || '(anon)'} access ${a.accessString}`;
+    });
   }
   const withBtf = btfFd !== undefined && linked.funcInfo !== undefined;
   try {
@@ -255,6 +262,10 @@ function loadOne(
       throw new AttachTargetError(p.name, p.attachTo, e.message, { cause: e });
     }
     if (e instanceof EbpfError && !(e.message.includes(p.name))) e.message = `program ${p.name} (section ${p.section}): ${e.message}`;
+    // libbpf explains poisoned CO-RE instructions the same way (libbpf.c, fixup_log_failed_core_relo).
+    if (e instanceof VerifierError && poisoned.length > 0 && e.log.some((l) => l.includes(String(POISON_HELPER_ID)))) {
+      e.message += `\n  the verifier reached an instruction poisoned because its CO-RE relocation matched nothing in the kernel's BTF (guard it with bpf_core_field_exists() or bpf_core_type_exists()):\n    ${poisoned.join('\n    ')}`;
+    }
     throw e;
   }
 }
