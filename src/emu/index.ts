@@ -10,6 +10,7 @@ import { ArrayMap } from './array-map.js';
 import { HashMap } from './hash-map.js';
 import { QueueStackMap } from './queue-stack.js';
 import { BloomFilterMap } from './bloom-filter.js';
+import { LpmTrieMap } from './lpm-trie.js';
 import { EMULATED_MAP_TYPES, validateEmulatedMapSpec, type CreateEnvironment } from './validate.js';
 
 export { validateEmulatedMapSpec, EMULATED_MAP_TYPES } from './validate.js';
@@ -19,6 +20,7 @@ export { ArrayMap } from './array-map.js';
 export { HashMap } from './hash-map.js';
 export { QueueStackMap } from './queue-stack.js';
 export { BloomFilterMap } from './bloom-filter.js';
+export { LpmTrieMap } from './lpm-trie.js';
 
 /** Options of `createEmulatorBackend`. */
 export interface EmulatorOptions extends CreateEnvironment {
@@ -56,6 +58,8 @@ export function createEmulatorBackend(descriptor: MapDescriptor, options: Emulat
       return new QueueStackMap(descriptor, options.shared);
     case MapType.bloom_filter:
       return new BloomFilterMap(descriptor, options);
+    case MapType.lpm_trie:
+      return new LpmTrieMap(descriptor);
   }
   throw new NotSupportedError(`the emulator does not implement ${mapTypeName(descriptor.type)} maps yet`);
 }

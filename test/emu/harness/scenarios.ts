@@ -75,6 +75,28 @@ export function bloomScenario(): fc.Arbitrary<Scenario> {
   return scenario(spec, (s) => ({ mode: 'exact', ops: keylessOps(s.valueSize, true) }));
 }
 
+function lpmKeys(dataSize: number): (p: Pick) => string {
+  // A few base patterns; prefixes of them overlap, nest and diverge. Bits past the prefix vary.
+  const bases = Array.from({ length: 5 }, (_, i) => Buffer.from(poolKey(i + 1, dataSize), 'hex'));
+  const max = dataSize * 8;
+  return (p) => {
+    const b = Buffer.alloc(4 + dataSize);
+    const plen = p.next() < 0.04 ? max + 1 + p.int(3) : p.int(max + 1);
+    b.writeUInt32LE(plen);
+    bases[p.int(bases.length)]!.copy(b, 4);
+    if (p.next() < 0.3) b[4 + p.int(dataSize)] ^= 1 << p.int(8);
+    return b.toString('hex');
+  };
+}
+
+export function lpmScenario(): fc.Arbitrary<Scenario> {
+  const spec = fc.record({
+    type: fc.constant(T.lpm_trie as number), keySize: fc.constantFrom(5, 6, 8, 8, 20), valueSize: fc.constantFrom(1, 4, 8),
+    maxEntries: fc.constantFrom(1, 4, 16, 64), flags: fc.tuple(access, fc.constantFrom(F.NO_PREALLOC, F.NO_PREALLOC, F.NO_PREALLOC, 0)).map(([a, b]) => a | b),
+  });
+  return scenario(spec, (s) => ({ mode: 'exact', ops: keyedOps(lpmKeys(s.keySize - 4), s.keySize, s.valueSize, s.maxEntries, Math.max(4, s.keySize), 'exact', true) }));
+}
+
 /** Every map type under test, with its scenario arbitrary. */
 export function allScenarios(cpus: number): Record<string, fc.Arbitrary<Scenario>> {
   return {
@@ -87,5 +109,6 @@ export function allScenarios(cpus: number): Record<string, fc.Arbitrary<Scenario
     queue: queueScenario(T.queue),
     stack: queueScenario(T.stack),
     bloom_filter: bloomScenario(),
+    lpm_trie: lpmScenario(),
   };
 }
