@@ -62,9 +62,9 @@ function hasCommand(cmd: string): boolean {
 // ---- helpers -------------------------------------------------------------------
 
 /** One figure per run, on two clocks: wall time, and CPU time (user + system of the measured process). */
-interface Sample { wall: number[]; cpu: number[] }
-const sample = (): Sample => ({ wall: [], cpu: [] });
-interface Time { wall: number; cpu: number } // ns
+interface Sample { wall: number[]; cpu: number[]; sys: number[] }
+const sample = (): Sample => ({ wall: [], cpu: [], sys: [] });
+interface Time { wall: number; cpu: number; sys: number } // ns; sys = the kernel part of cpu
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -80,12 +80,13 @@ function time(fn: () => void): Time {
   fn();
   const wall = Number(process.hrtime.bigint() - t0);
   const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) * 1000 };
+  return { wall, cpu: (c.user + c.system) * 1000, sys: c.system * 1000 };
 }
 
 function push(s: Sample, t: Time, div: number): void {
   s.wall.push(t.wall / div);
   s.cpu.push(t.cpu / div);
+  s.sys.push(t.sys / div);
 }
 
 function check(cond: boolean, what: string): void {
@@ -272,7 +273,7 @@ function jsPass(name: string, ops: Ops, recordIt: boolean): void {
   if (recordIt) { push(s.lookup, tl, OPS); push(s.update, tu, OPS); push(s.delete, td, OPS); }
 }
 
-type CTime = { wall: number; cpu: number };
+type CTime = Time;
 function cRun(args: string[]): Record<string, unknown> {
   // The map's fd becomes the child's fd 3: C works on the very same kernel map.
   const r = spawnSync(cBin, args, { stdio: ['ignore', 'pipe', 'inherit', raw.fd], encoding: 'utf8' });
@@ -443,7 +444,7 @@ function bpftoolDump(verify: boolean): Time {
     for (const e of all) { ks += le(e.key); vs += le(e.value); }
     verifyPairs('bpftool', all.length, ks, vs);
   }
-  return { wall: t.wall, cpu };
+  return { wall: t.wall, cpu, sys: Number.NaN };
 }
 
 try {
@@ -503,6 +504,18 @@ for (const clock of ['cpu', 'wall'] as const) {
   lines.push('|---|---:|---:|');
   const cb = dumps.get(`C LOOKUP_BATCH(${BATCH})`)![clock];
   for (const [name, s] of dumps) lines.push(`| ${name} | ${cell(s[clock], cb, 1)} |`);
+}
+{
+  // Where a lookup's CPU time goes: user space (JS, N-API, libc) vs the kernel.
+  lines.push('');
+  lines.push('**Lookup CPU time split, ns/op (median): user space vs kernel:**');
+  lines.push('');
+  lines.push('| contender | total | user | kernel |');
+  lines.push('|---|---:|---:|---:|');
+  for (const [name, s] of single) {
+    const user = s.lookup.cpu.map((c, i) => Math.max(0, c - s.lookup.sys[i]!));
+    lines.push(`| ${name} | ${fmt(median(s.lookup.cpu))} | ${fmt(median(user))} | ${fmt(median(s.lookup.sys))} |`);
+  }
 }
 const report = lines.join('\n');
 console.log(report);

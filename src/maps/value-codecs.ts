@@ -7,8 +7,23 @@
 import type { Codec } from '../codec/codec.js';
 import { InvalidArgumentError } from '../sys/errors.js';
 
-/** Raw bytes of exactly `size` bytes; decode returns a copy the caller owns. */
+/** Up to this many bytes, a plain loop beats the `set`/`slice` builtins' fixed cost. */
+const SMALL = 16;
+
+/**
+ * Raw bytes of exactly `size` bytes; decode returns a copy the caller owns.
+ *
+ * Hot path: the map layer passes the same scratch DataViews on every call, so
+ * the byte view over the last DataView is cached instead of made per call, and
+ * the copy is a small on-heap `Uint8Array` rather than an `ArrayBuffer.slice`,
+ * whose fresh off-heap backing store (and the GC work it causes) cost a raw
+ * lookup several microseconds (bench/maps, docs/performance.md "Maps").
+ */
 export function rawCodec(size: number): Codec<Uint8Array> {
+  let encodeView: DataView | undefined;
+  let encodeBytes = new Uint8Array(0);
+  let decodeView: DataView | undefined;
+  let decodeBytes = new Uint8Array(0);
   return {
     size,
     description: `${size}-byte buffer`,
@@ -19,10 +34,22 @@ export function rawCodec(size: number): Codec<Uint8Array> {
       if (value.byteLength !== size) {
         throw new InvalidArgumentError(`expected ${size} bytes, got ${value.byteLength}`);
       }
-      new Uint8Array(view.buffer, view.byteOffset + offset, size).set(value);
+      if (view !== encodeView) {
+        encodeBytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+        encodeView = view;
+      }
+      if (size <= SMALL) for (let i = 0; i < size; i++) encodeBytes[offset + i] = value[i]!;
+      else encodeBytes.set(value, offset);
     },
     decode(view, offset) {
-      return new Uint8Array(view.buffer.slice(view.byteOffset + offset, view.byteOffset + offset + size));
+      if (view !== decodeView) {
+        decodeBytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+        decodeView = view;
+      }
+      if (size > SMALL) return decodeBytes.slice(offset, offset + size);
+      const out = new Uint8Array(size);
+      for (let i = 0; i < size; i++) out[i] = decodeBytes[offset + i]!;
+      return out;
     },
   };
 }
