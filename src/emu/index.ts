@@ -11,19 +11,49 @@ import { HashMap } from './hash-map.js';
 import { QueueStackMap } from './queue-stack.js';
 import { BloomFilterMap } from './bloom-filter.js';
 import { LpmTrieMap } from './lpm-trie.js';
+import { SlotArrayMap, type ObjectResolver } from './slot-array.js';
+import { DevHashMap } from './dev-hash-map.js';
+import { possibleCpus } from './cpus.js';
 import { EMULATED_MAP_TYPES, validateEmulatedMapSpec, type CreateEnvironment } from './validate.js';
 
 export { validateEmulatedMapSpec, EMULATED_MAP_TYPES } from './validate.js';
 export type { CreateEnvironment } from './validate.js';
 export { EmulatedMap, mapByHandle } from './emulated-map.js';
+import { mapByHandle } from './emulated-map.js';
+import { HashOfMaps } from './hash-of-maps.js';
+import { EBADF, EINVAL, ENOTSUPP } from './errno.js';
 export { ArrayMap } from './array-map.js';
 export { HashMap } from './hash-map.js';
 export { QueueStackMap } from './queue-stack.js';
 export { BloomFilterMap } from './bloom-filter.js';
 export { LpmTrieMap } from './lpm-trie.js';
+export { SlotArrayMap, type ObjectResolver } from './slot-array.js';
+export { DevHashMap } from './dev-hash-map.js';
+export { HashOfMaps } from './hash-of-maps.js';
+
+/** The inner map template and fd resolution for maps that hold objects. */
+function resolverOf(d: MapDescriptor, o: EmulatorOptions): ObjectResolver {
+  let innerMap: MapDescriptor | undefined;
+  if (d.type === MapType.array_of_maps || d.type === MapType.hash_of_maps) {
+    if (o.innerMap === undefined) throw new BpfError(EBADF, 'BPF_MAP_CREATE', 'map-in-map without an inner map template (innerMap)');
+    if (typeof o.innerMap === 'number') {
+      const m = (o.mapByFd ?? mapByHandle)(o.innerMap);
+      if (!m) throw new BpfError(EBADF, 'BPF_MAP_CREATE', `inner map fd ${o.innerMap} is not an open map`);
+      innerMap = m.descriptor;
+    } else {
+      innerMap = o.innerMap;
+    }
+    // bpf_map_meta_alloc(): no map-in-map inside a map-in-map, and only types with map_meta_equal.
+    if (innerMap.type === MapType.array_of_maps || innerMap.type === MapType.hash_of_maps) throw new BpfError(EINVAL, 'BPF_MAP_CREATE', 'inner map is itself a map of maps');
+    if (innerMap.type === MapType.prog_array) throw new BpfError(ENOTSUPP, 'BPF_MAP_CREATE', 'a program array cannot be an inner map');
+  }
+  return { ...o, possibleCpus: o.possibleCpus ?? possibleCpus(), innerMap };
+}
 
 /** Options of `createEmulatorBackend`. */
-export interface EmulatorOptions extends CreateEnvironment {
+export interface EmulatorOptions extends CreateEnvironment, Omit<ObjectResolver, 'innerMap'> {
+  /** map-in-map: the inner map template, as a descriptor or the handle/fd of an emulated map (what `innerMapFd` names). */
+  readonly innerMap?: MapDescriptor | number;
   /** Keep the map in a SharedArrayBuffer so worker threads can attach to it (`shareMap` / `attachMap`). */
   readonly shared?: boolean;
   /** Hash seed for hash maps and bloom filters without BPF_F_ZERO_SEED (random by default, as in the kernel). */
@@ -60,6 +90,15 @@ export function createEmulatorBackend(descriptor: MapDescriptor, options: Emulat
       return new BloomFilterMap(descriptor, options);
     case MapType.lpm_trie:
       return new LpmTrieMap(descriptor);
+    case MapType.prog_array:
+    case MapType.array_of_maps:
+    case MapType.devmap:
+    case MapType.cpumap:
+      return new SlotArrayMap(descriptor, resolverOf(descriptor, options), options.shared);
+    case MapType.devmap_hash:
+      return new DevHashMap(descriptor, resolverOf(descriptor, options));
+    case MapType.hash_of_maps:
+      return new HashOfMaps(descriptor, resolverOf(descriptor, options), options);
   }
   throw new NotSupportedError(`the emulator does not implement ${mapTypeName(descriptor.type)} maps yet`);
 }

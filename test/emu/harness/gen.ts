@@ -108,7 +108,8 @@ export function expand(seed: number, size: number): string {
 export type OpDecoder = (seed: number) => Op;
 
 /** Operations for maps with keys. `key` draws a key (hex), `valueSize` is the syscall value buffer size. */
-export function keyedOps(key: (p: Pick) => string, keySize: number, valueSize: number, maxEntries: number, cursorSize: number, mode: CompareMode, withLookupAndDelete: boolean): OpDecoder {
+export function keyedOps(key: (p: Pick) => string, keySize: number, valueSize: number, maxEntries: number, cursorSize: number, mode: CompareMode, withLookupAndDelete: boolean, valueGen?: (p: Pick) => string): OpDecoder {
+  const val = valueGen ?? ((p: Pick) => p.value(valueSize));
   const kinds: [number, string][] = [[30, 'update'], [15, 'lookup'], [10, 'delete'], [1, 'walk'], [3, 'writeBatch'], [1, 'drain'], [0.12, 'freeze']];
   if (mode === 'exact') kinds.push([8, 'next'], [3, 'readBatch']);
   if (withLookupAndDelete) kinds.push([5, 'lookupAndDelete']);
@@ -120,7 +121,7 @@ export function keyedOps(key: (p: Pick) => string, keySize: number, valueSize: n
   return (seed) => {
     const p = new Pick(seed);
     switch (p.weighted(kinds)) {
-      case 'update': return { op: 'update', key: key(p), value: p.value(valueSize), flags: p.updateFlags() };
+      case 'update': return { op: 'update', key: key(p), value: val(p), flags: p.updateFlags() };
       case 'lookup': return { op: 'lookup', key: key(p), flags: p.lookupFlags() };
       case 'delete': return { op: 'delete', key: key(p) };
       case 'walk': return { op: 'walk' };
@@ -135,7 +136,7 @@ export function keyedOps(key: (p: Pick) => string, keySize: number, valueSize: n
         let values = '';
         for (let i = 0; i < n; i++) {
           keys += key(p);
-          values += p.value(valueSize);
+          values += val(p);
         }
         return { op: 'batch', cmd, keys, values: cmd === 'update' ? values : null, count: n, cursor: null, elemFlags: p.elemFlags(), flags: p.batchFlags() };
       }

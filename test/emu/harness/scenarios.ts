@@ -97,6 +97,33 @@ export function lpmScenario(): fc.Arbitrary<Scenario> {
   return scenario(spec, (s) => ({ mode: 'exact', ops: keyedOps(lpmKeys(s.keySize - 4), s.keySize, s.valueSize, s.maxEntries, Math.max(4, s.keySize), 'exact', true) }));
 }
 
+const u32pair = (a: number, b: number, size: number): string => {
+  const buf = Buffer.alloc(8);
+  buf.writeUInt32LE(a >>> 0);
+  buf.writeInt32LE(b | 0, 4);
+  return buf.subarray(0, size).toString('hex');
+};
+
+/** devmap, devmap_hash, cpumap and prog_array: values are interface indexes, queue sizes or fds. */
+export function objectScenario(type: number): fc.Arbitrary<Scenario> {
+  const spec = fc.record({
+    type: fc.constant(type), keySize: fc.constant(4),
+    valueSize: type === T.prog_array ? fc.constantFrom(4, 4, 4, 8) : fc.constantFrom(4, 8, 8, 12),
+    maxEntries: fc.constantFrom(1, 2, 4, 16),
+    flags: access,
+  });
+  return scenario(spec, (s) => {
+    const keys = type === T.devmap_hash ? (p: Pick) => u32hex(p.next() < 0.9 ? p.int(12) * 7 : 0xffffffff) : arrayKeys(s.maxEntries);
+    const fd = (p: Pick) => p.one([0, 0, -1, 900_001 + p.int(100)]);
+    const value = (p: Pick): string => {
+      if (type === T.prog_array) return u32pair(900_001 + p.int(100), 0, s.valueSize);
+      if (type === T.cpumap) return u32pair(p.one([0, 1, 100, 16384, 16385]), fd(p), s.valueSize);
+      return u32pair(p.one([0, 1, 1, 2, 999, 1000]), fd(p), s.valueSize);
+    };
+    return { mode: 'exact', ops: keyedOps(keys, 4, s.valueSize, s.maxEntries, 4, 'exact', true, value) };
+  });
+}
+
 /** Every map type under test, with its scenario arbitrary. */
 export function allScenarios(cpus: number): Record<string, fc.Arbitrary<Scenario>> {
   return {
@@ -110,5 +137,9 @@ export function allScenarios(cpus: number): Record<string, fc.Arbitrary<Scenario
     stack: queueScenario(T.stack),
     bloom_filter: bloomScenario(),
     lpm_trie: lpmScenario(),
+    prog_array: objectScenario(T.prog_array),
+    devmap: objectScenario(T.devmap),
+    devmap_hash: objectScenario(T.devmap_hash),
+    cpumap: objectScenario(T.cpumap),
   };
 }
