@@ -78,13 +78,18 @@ export function kernelBtfCodecs(info: { btfId: number; btfKeyTypeId: number; btf
   } catch {
     return { key: undefined, value: undefined };
   }
+  return safeBtfCodecs({ spec, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId });
+}
+
+/** Like `btfCodecs`, but a type without a value layout yields no codec instead of an error. */
+export function safeBtfCodecs(btf: MapBtf): TypedCodecs {
   const safe = (id: number) => {
     if (!id) return undefined;
     try {
-      return compileBtfCodec(spec, id);
+      return compileBtfCodec(btf.spec, id);
     } catch {
       return undefined;
     }
   };
-  return { key: safe(info.btfKeyTypeId), value: safe(info.btfValueTypeId) };
+  return { key: safe(btf.keyTypeId), value: safe(btf.valueTypeId) };
 }

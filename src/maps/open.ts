@@ -16,7 +16,8 @@ import { getFdById, getNextId, mapInfoByFd, objGet, type MapInfo } from '../sys/
 import { possibleCpuCount } from '../sys/cpus.js';
 import { native } from '../sys/native.js';
 import { ensureBpffsFor } from './bpffs.js';
-import { kernelBtfCodecs } from './map-btf.js';
+import { kernelBtfCodecs, safeBtfCodecs } from './map-btf.js';
+import type { MapBtf } from './spec.js';
 
 export type MapSelector = { readonly id: number } | { readonly pinned: string } | { readonly name: string } | { readonly fd: number };
 
@@ -28,6 +29,11 @@ export interface OpenMapOptions {
   readonly access?: 'readwrite' | 'readonly' | 'writeonly';
   /** Ignore the map's BTF and use raw bytes (or the declared types). */
   readonly raw?: boolean;
+  /**
+   * Types to use when the kernel holds no BTF for the map (e.g. a devmap or prog_array
+   * created from an object whose BTF describes it: the kernel refuses BTF for fd maps).
+   */
+  readonly btf?: MapBtf;
 }
 
 const ENOENT = 2;
@@ -106,8 +112,8 @@ export function wrapFd(fd: number, info: MapInfo, options?: OpenMapOptions): Bpf
   let value: Codec<unknown> | undefined = options?.value !== undefined ? codecFor(options.value) : undefined;
   if (key && key.size !== info.keySize) throw new SizeMismatchError(`key type ${key.description}`, info.keySize, key.size, info.name);
   if (value && value.size !== info.valueSize) throw new SizeMismatchError(`value type ${value.description}`, info.valueSize, value.size, info.name);
-  if (!options?.raw && info.btfId !== 0 && (!key || !value)) {
-    const typed = kernelBtfCodecs(info);
+  if (!options?.raw && (!key || !value) && (info.btfId !== 0 || options?.btf)) {
+    const typed = info.btfId !== 0 ? kernelBtfCodecs(info) : safeBtfCodecs(options!.btf!);
     key ??= typed.key && typed.key.size === info.keySize ? typed.key : undefined;
     value ??= typed.value && typed.value.size === info.valueSize ? typed.value : undefined;
   }
