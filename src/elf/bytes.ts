@@ -22,6 +22,8 @@ export class ByteReader {
 
   /** Throws ParseError unless `[offset, offset + size)` lies inside the input. */
   check(what: string, offset: number, size: number): void {
+    // Fast path first: every read goes through here.
+    if (offset >= 0 && size >= 0 && offset + size <= this.bytes.byteLength && Number.isInteger(offset) && Number.isInteger(size)) return;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(size) || offset < 0 || size < 0 || offset + size > this.bytes.byteLength) {
       throw new ParseError(what, Number.isSafeInteger(offset) ? offset : -1, `${size} bytes needed but the input has ${this.bytes.byteLength} bytes`);
     }
@@ -57,11 +59,16 @@ export class ByteReader {
     return this.view.getBigInt64(offset, this.littleEndian);
   }
 
-  /** A u64 that must be a file offset or size: throws ParseError above 2^53. */
+  /**
+   * A u64 that must be a file offset or size: throws ParseError at 2^53 and above.
+   * Read as two u32 halves: a BigInt per field costs more than the rest of the parse.
+   */
   size64(what: string, offset: number): number {
-    const v = this.u64(what, offset);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ParseError(what, offset, `value ${v} is too large`);
-    return Number(v);
+    this.check(what, offset, 8);
+    const lo = this.view.getUint32(offset + (this.littleEndian ? 0 : 4), this.littleEndian);
+    const hi = this.view.getUint32(offset + (this.littleEndian ? 4 : 0), this.littleEndian);
+    if (hi >= 0x200000) throw new ParseError(what, offset, `value ${(BigInt(hi) << 32n) | BigInt(lo)} is too large`);
+    return hi * 0x100000000 + lo;
   }
 
   /** A view (no copy) of `[offset, offset + size)`. */
@@ -77,12 +84,21 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
  * The NUL-terminated string at `offset` of a string table. Throws ParseError when the
  * offset is outside the table or no NUL ends the string inside it.
  */
-export function cString(table: Uint8Array, offset: number, what: string, tableFileOffset = 0): string {
+export function cString(table: Uint8Array, offset: number, what: string | (() => string), tableFileOffset = 0): string {
+  const name = () => (typeof what === 'string' ? what : what());
   if (!Number.isSafeInteger(offset) || offset < 0 || offset >= table.byteLength) {
     if (offset === 0 && table.byteLength === 0) return '';
-    throw new ParseError(what, tableFileOffset + (Number.isSafeInteger(offset) ? offset : 0), `string offset ${offset} outside a ${table.byteLength}-byte string table`);
+    throw new ParseError(name(), tableFileOffset + (Number.isSafeInteger(offset) ? offset : 0), `string offset ${offset} outside a ${table.byteLength}-byte string table`);
   }
   const end = table.indexOf(0, offset);
-  if (end < 0) throw new ParseError(what, tableFileOffset + offset, 'string is not NUL-terminated');
-  return decoder.decode(table.subarray(offset, end));
+  if (end < 0) throw new ParseError(name(), tableFileOffset + offset, 'string is not NUL-terminated');
+  if (end === offset) return '';
+  // Names are almost always ASCII: decoding them by hand avoids TextDecoder's per-call cost.
+  let ascii = '';
+  for (let i = offset; i < end; i++) {
+    const c = table[i]!;
+    if (c >= 0x80) return decoder.decode(table.subarray(offset, end));
+    ascii += String.fromCharCode(c);
+  }
+  return ascii;
 }

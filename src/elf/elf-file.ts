@@ -43,7 +43,7 @@ export interface ElfSection {
   readonly name: string;
   /** `sh_type` (`SectionType`). */
   readonly type: number;
-  /** `sh_flags` (`SectionFlags`); high bits above 2^53 are not used by any known flag. */
+  /** The low 32 bits of `sh_flags` (`SectionFlags`); the OS/processor bits above are dropped. */
   readonly flags: number;
   readonly addr: bigint;
   /** File offset of the contents. */
@@ -68,10 +68,11 @@ export interface ElfSymbol {
   readonly visibility: number;
   /** Section index (`SHN_UNDEF` 0 for externs, `SHN_ABS`, `SHN_COMMON`), resolved through SYMTAB_SHNDX. */
   readonly sectionIndex: number;
-  /** `st_value`: the offset within the section for relocatable objects. */
+  /**
+   * `st_value`: the offset within the section for relocatable objects. Exact below 2^53;
+   * `ElfFile.symbolValue64` gives any value exactly (only absolute symbols go above).
+   */
   readonly value: number;
-  /** `st_value` exactly. */
-  readonly value64: bigint;
   readonly size: number;
 }
 
@@ -166,6 +167,13 @@ export class ElfFile {
     return this.symbolCache;
   }
 
+  /** The exact 64-bit `st_value` of a symbol of the (first) symbol table. */
+  symbolValue64(sym: ElfSymbol): bigint {
+    const symtab = this.symbolTable;
+    if (!symtab) throw new ParseError('symbol table', 0, 'the file has no symbol table');
+    return this.reader.u64('st_value', symtab.offset + sym.index * ELF64_SYM_SIZE + 8);
+  }
+
   /** Every REL and RELA section with its decoded entries. */
   relocations(): readonly ElfRelocationSection[] {
     if (this.relocationCache === undefined) {
@@ -198,16 +206,16 @@ export class ElfFile {
         if ((i + 1) * 4 > shndxData.byteLength) throw new ParseError('SYMTAB_SHNDX', shndx!.offset, `no entry for symbol ${i}`);
         sectionIndex = new DataView(shndxData.buffer, shndxData.byteOffset).getUint32(i * 4, this.littleEndian);
       }
-      const value64 = r.u64('st_value', at + 8);
+      const lo = r.u32('st_value', at + (this.littleEndian ? 8 : 12));
+      const hi = r.u32('st_value', at + (this.littleEndian ? 12 : 8));
       out[i] = {
         index: i,
-        name: cString(names, r.u32('st_name', at), `name of symbol ${i}`, strtab.offset),
+        name: cString(names, r.u32('st_name', at), () => `name of symbol ${i}`, strtab.offset),
         binding: info >> 4,
         type: info & 0xf,
         visibility: other & 0x3,
         sectionIndex,
-        value: Number(value64),
-        value64,
+        value: hi * 0x100000000 + lo,
         size: r.size64('st_size', at + 16),
       };
     }
@@ -230,9 +238,9 @@ export class ElfFile {
     for (let i = 0; i < count; i++) {
       const at = rel.offset + i * entSize;
       const offset = r.size64('r_offset', at);
-      const info = r.u64('r_info', at + 8);
-      const symbolIndex = Number(info >> 32n);
-      const type = Number(info & 0xffffffffn);
+      // r_info = sym << 32 | type, read as two u32 halves (no BigInt per entry).
+      const type = r.u32('r_info', at + (this.littleEndian ? 8 : 12));
+      const symbolIndex = r.u32('r_info', at + (this.littleEndian ? 12 : 8));
       if (!KNOWN_RELOCS.has(type)) throw new ParseError(what, at + 8, `unknown BPF relocation type ${type}`);
       if (symbolIndex >= symbolCount) throw new ParseError(what, at + 8, `symbol index ${symbolIndex} out of range (${symbolCount} symbols)`);
       entries[i] = { offset, type, symbolIndex, addend: isRela ? r.i64('r_addend', at + 16) : 0n };
@@ -297,22 +305,37 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     names = r.slice('section name table', t.offset, t.size);
     namesOffset = t.offset;
   }
-  const sections: ElfSection[] = raw.map(({ nameOffset, ...s }, index) => ({
-    ...s,
-    index,
-    name: names.byteLength === 0 && nameOffset === 0 ? '' : cString(names, nameOffset, `name of section ${index}`, namesOffset),
-  }));
+  const sections: ElfSection[] = new Array(shnum);
+  for (let index = 0; index < shnum; index++) {
+    const at = shoff + index * ELF64_SHDR_SIZE;
+    const nameOffset = r.u32('sh_name', at);
+    const s = raw[index]!;
+    sections[index] = {
+      index,
+      name: names.byteLength === 0 && nameOffset === 0 ? '' : cString(names, nameOffset, () => `name of section ${index}`, namesOffset),
+      type: s.type,
+      flags: s.flags,
+      addr: s.addr,
+      offset: s.offset,
+      size: s.size,
+      link: s.link,
+      info: s.info,
+      addralign: s.addralign,
+      entsize: s.entsize,
+    };
+  }
   return new ElfFile(bytes, r, header, sections);
 }
 
+/** The numeric fields of the section headers (names are resolved once the name table is known). */
 function readSectionHeaders(r: ByteReader, shoff: number, shnum: number) {
-  const out = new Array<Omit<ElfSection, 'index' | 'name'> & { nameOffset: number }>(shnum);
+  const out = new Array<Omit<ElfSection, 'index' | 'name'>>(shnum);
   for (let i = 0; i < shnum; i++) {
     const at = shoff + i * ELF64_SHDR_SIZE;
     out[i] = {
-      nameOffset: r.u32('sh_name', at),
       type: r.u32('sh_type', at + 4),
-      flags: Number(r.u64('sh_flags', at + 8) & BigInt(Number.MAX_SAFE_INTEGER)),
+      // Only the low bits carry flags anyone uses; SHF_MASKPROC/OS bits above 2^32 are dropped.
+      flags: r.u32('sh_flags', at + (r.littleEndian ? 8 : 12)),
       addr: r.u64('sh_addr', at + 16),
       offset: r.size64('sh_offset', at + 24),
       size: r.size64('sh_size', at + 32),

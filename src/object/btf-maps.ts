@@ -48,6 +48,7 @@ export function readBtfMaps(ctx: ObjectContext, sectionIndex: number): ObjectMap
   if (!datasec) throw new ObjectError('no DATASEC .maps in the object\'s BTF', section.name);
   const symbols = new Map(ctx.namedSymbolsIn(sectionIndex).map((s) => [s.name, s]));
   const maps: ObjectMapSpec[] = [];
+  const defs = new Map<ObjectMapSpec, MapDef>();
   for (const vsi of datasec.vars) {
     const v = ctx.btfType(vsi.type, 'DATASEC .maps');
     if (v.kind !== 'var') throw new ObjectError(`DATASEC .maps entry ${vsi.type} is a ${v.kind}, expected a var`, section.name);
@@ -55,9 +56,11 @@ export function readBtfMaps(ctx: ObjectContext, sectionIndex: number): ObjectMap
     const offset = sym ? sym.value : vsi.offset;
     const def = parseMapDef(ctx, v.name, v.type, true, false, section.name);
     checkNoInitializer(ctx, sectionIndex, v.name, offset, sym?.size || vsi.size);
-    maps.push(toSpec(v.name, def, section.name, offset, v.type, ctx));
+    const spec = toSpec(v.name, def, section.name, offset, v.type, ctx);
+    defs.set(spec, def);
+    maps.push(spec);
   }
-  readInitialSlots(ctx, sectionIndex, maps, symbols);
+  readInitialSlots(ctx, sectionIndex, maps, defs, symbols);
   return maps;
 }
 
@@ -101,13 +104,8 @@ function toSpec(name: string, def: MapDef, section: string, offset: number, defT
     ...(def.inner ? { innerMap: def.inner } : {}),
     ...(def.keyTypeId || def.valueTypeId ? { btf: { spec: btf, keyTypeId: def.keyTypeId, valueTypeId: def.valueTypeId } } : {}),
   };
-  valuesOffsets.set(spec, def.valuesOffset);
-  progValueMaps.set(spec, def.hasProgValues);
   return spec;
 }
-
-const valuesOffsets = new WeakMap<ObjectMapSpec, number | undefined>();
-const progValueMaps = new WeakMap<ObjectMapSpec, boolean>();
 
 /** Follow typedefs and modifiers, refusing loops. */
 function resolve(ctx: ObjectContext, id: number, what: string): BtfType {
@@ -218,7 +216,7 @@ function parseMapDef(ctx: ObjectContext, name: string, typeId: number, strict: b
  * names the map (map-in-map) or program (prog array) stored at key `i`
  * (libbpf: bpf_object__collect_map_relos).
  */
-function readInitialSlots(ctx: ObjectContext, sectionIndex: number, maps: ObjectMapSpec[], symbols: Map<string, { value: number; size: number }>): void {
+function readInitialSlots(ctx: ObjectContext, sectionIndex: number, maps: ObjectMapSpec[], defs: Map<ObjectMapSpec, MapDef>, symbols: Map<string, { value: number; size: number }>): void {
   const rel = ctx.relocationsOf.get(sectionIndex);
   if (!rel) return;
   const section = ctx.section(sectionIndex);
@@ -230,7 +228,7 @@ function readInitialSlots(ctx: ObjectContext, sectionIndex: number, maps: Object
       return s !== undefined && r.offset >= s.value && r.offset < s.value + Math.max(s.size, 1);
     });
     if (!map) throw new ObjectError(`relocation at offset ${r.offset} is not inside any map definition`, section.name);
-    const valuesOffset = valuesOffsets.get(map);
+    const valuesOffset = defs.get(map)?.valuesOffset;
     if (valuesOffset === undefined) {
       throw new ObjectError(`map ${map.realName}: has initial values but is a ${String(map.type)} map; only array_of_maps, hash_of_maps and prog_array maps can be initialised with __array(values, ...)`, section.name);
     }
@@ -239,7 +237,7 @@ function readInitialSlots(ctx: ObjectContext, sectionIndex: number, maps: Object
     const key = delta / 8;
     if (key >= map.maxEntries) throw new ObjectError(`map ${map.realName}: initial value at index ${key} is beyond max_entries ${map.maxEntries}`, section.name);
     let slot: MapSlot;
-    if (progValueMaps.get(map)) {
+    if (defs.get(map)?.hasProgValues) {
       const sec = ctx.elf.sections[target.sectionIndex];
       if (target.type !== SymbolType.FUNC || !sec || ctx.kindOf(sec.index) !== 'program') {
         throw new ObjectError(`map ${map.realName}: slot ${key} refers to ${ctx.symbolName(target) || 'an unnamed symbol'}, which is not a BPF program`, section.name);

@@ -63,7 +63,7 @@ export function readPrograms(ctx: ObjectContext, maps: readonly ObjectMapSpec[],
         insnCount: f.count,
         global: f.sym.binding !== SymbolBinding.LOCAL,
         weak: f.sym.binding === SymbolBinding.WEAK,
-        relocations: relocs
+        relocations: relocs.length === 0 ? [] : relocs
           .filter((rel) => rel.insn >= f.start && rel.insn < f.start + f.count)
           .map((rel) => ({ ...rel, insn: rel.insn - f.start })),
       };
@@ -95,7 +95,7 @@ function functionRanges(ctx: ObjectContext, section: ElfSection): { sym: ElfSymb
   const total = section.size / INSN_SIZE;
   const syms = ctx.symbolsIn(section.index).filter((s) => s.type === SymbolType.FUNC).sort((a, b) => a.value - b.value);
   if (syms.length === 0) {
-    const sym: ElfSymbol = { index: 0, name: section.name, binding: SymbolBinding.GLOBAL, type: SymbolType.FUNC, visibility: 0, sectionIndex: section.index, value: 0, value64: 0n, size: section.size };
+    const sym: ElfSymbol = { index: 0, name: section.name, binding: SymbolBinding.GLOBAL, type: SymbolType.FUNC, visibility: 0, sectionIndex: section.index, value: 0, size: section.size };
     return [{ sym, start: 0, count: total }];
   }
   return syms.map((sym, i) => {

@@ -113,12 +113,14 @@ export function loadCollectionSpecSync(path: string, options: ReadCollectionOpti
   return readCollectionSpec(readFileSync(path), { objectName: objectNameFromPath(path), ...options });
 }
 
+const utf8 = new TextDecoder();
+
 function readLicense(ctx: ObjectContext): string {
   const s = ctx.elf.sectionByName('license');
   if (!s) return '';
   const data = ctx.elf.sectionData(s);
   const end = data.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? data : data.subarray(0, end));
+  return utf8.decode(end < 0 ? data : data.subarray(0, end));
 }
 
 function readVersion(ctx: ObjectContext): number {

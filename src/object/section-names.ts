@@ -185,6 +185,17 @@ function info(def: SectionDef, attachTo: string, strict: boolean): SectionInfo {
  * matches (libbpf then refuses to guess the program type; the reader reports 'unspec').
  */
 export function lookupSection(name: string): SectionInfo | undefined {
+  if (cache.has(name)) return cache.get(name);
+  const found = lookupUncached(name);
+  // Bounded: names come from untrusted files.
+  if (cache.size >= 1024) cache.clear();
+  cache.set(name, found);
+  return found;
+}
+
+const cache = new Map<string, SectionInfo | undefined>();
+
+function lookupUncached(name: string): SectionInfo | undefined {
   for (const def of SECTION_DEFS) {
     const isPrefix = def.pattern.endsWith('+');
     const base = isPrefix ? def.pattern.slice(0, -1) : def.pattern;
