@@ -32,6 +32,7 @@ import { wrapFd } from '../maps/open.js';
 import { mapInfoByFd } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
 import { fixupObjectBtf } from './btf-fixup.js';
+import { freplaceTarget } from './freplace.js';
 import { coreReloKindName, coreTarget, POISON_HELPER_ID, relocateCore } from './core-relocate.js';
 import { Cleanup, createMaps, freezeMaps, pinMaps, u32Bytes, updateElem, type LoadedMap } from './create-maps.js';
 import { AttachTargetError, LoaderError } from './errors.js';
@@ -60,6 +61,11 @@ export interface LoadCollectionOptions {
   readonly kernelTypes?: BtfSpec;
   /** Verifier log level for every program (1 = log, 2 = verbose); the log of a failure is always kept. */
   readonly logLevel?: number;
+  /**
+   * Programs to replace functions of, for `freplace/<function>` programs (by the freplace
+   * program's name). Default: the program of this collection that calls that function.
+   */
+  readonly replaceTargets?: Readonly<Record<string, Program>>;
   /** Name used for internal map names (`<name>.rodata`) when loading from bytes; default derived from the path. */
   readonly objectName?: string;
 }
@@ -219,8 +225,11 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
     let kernelBtf: BtfSpec | undefined;
     const kernelTypes = () => (kernelBtf ??= options.kernelTypes ?? loadKernelBtf());
     const index = functionIndex(spec);
-    for (const p of selected) {
-      programs[p.name] = loadOne(spec, p, index, ext, maps, kernelTypes, btfFd, options);
+    // freplace programs need their target loaded first.
+    const ordered = [...selected.filter((p) => p.type !== 'ext'), ...selected.filter((p) => p.type === 'ext')];
+    for (const p of ordered) {
+      const target = p.type === 'ext' ? extTarget(spec, p, programs, options) : undefined;
+      programs[p.name] = loadOne(spec, p, index, ext, maps, kernelTypes, btfFd, options, target);
     }
     fillProgramArrays(maps, programs);
     pinMaps(maps, cleanup);
@@ -235,6 +244,7 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
 function loadOne(
   spec: CollectionSpec, p: ProgramSpec, index: ReturnType<typeof functionIndex>, ext: BtfExt | undefined,
   maps: Map<string, LoadedMap>, kernelTypes: () => BtfSpec, btfFd: number | undefined, options: LoadCollectionOptions,
+  target?: { attachProgFd: number; attachBtfId: number },
 ): Program {
   const linked = linkProgram(spec, p, index, ext);
   const insns = linked.insns;
@@ -253,7 +263,8 @@ function loadOne(
   try {
     return loadProgram({
       type: p.type, instructions: insns, license: p.license, name: p.name,
-      attachType: p.attachType, attachTo: p.attachTo || undefined, flags: p.programFlags,
+      attachType: p.attachType, attachTo: target ? undefined : p.attachTo || undefined, flags: p.programFlags,
+      attachProgFd: target?.attachProgFd, attachBtfId: target?.attachBtfId,
       kernelVersion: p.kernelVersion || undefined, logLevel: options.logLevel,
       btf: withBtf ? { fd: btfFd!, funcInfo: linked.funcInfo, funcInfoRecSize: 8, lineInfo: linked.lineInfo, lineInfoRecSize: 16 } : undefined,
     });
@@ -268,6 +279,20 @@ function loadOne(
     }
     throw e;
   }
+}
+
+/** The program and function an `freplace/<fn>` program replaces. */
+function extTarget(spec: CollectionSpec, p: ProgramSpec, loaded: Record<string, Program>, options: LoadCollectionOptions): { attachProgFd: number; attachBtfId: number } {
+  const fn = p.attachTo;
+  if (!fn) throw new AttachTargetError(p.name, '(none)', `section '${p.section}' should be freplace/<function>`);
+  const given = options.replaceTargets?.[p.name];
+  if (given) return freplaceTarget(p.name, fn, given, spec.btf, false);
+  // A program of this object whose code calls `fn`.
+  for (const [name, prog] of Object.entries(loaded)) {
+    const ps = spec.programs.get(name);
+    if (ps?.relocations.some((r) => r.kind === 'call' && r.function === fn)) return freplaceTarget(p.name, fn, prog, spec.btf, true);
+  }
+  throw new AttachTargetError(p.name, fn, `no loaded program of the object calls ${fn}; pass the program to replace in options.replaceTargets`);
 }
 
 function fillProgramArrays(maps: Map<string, LoadedMap>, programs: Record<string, Program>): void {

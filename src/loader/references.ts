@@ -66,7 +66,7 @@ export function resolveReferences(
     const btf = kernelBtf();
     const wantKind = ext.kind === 'kfunc' ? 'func' : 'var';
     const id = btf.typesByName(ext.name).find((t) => t.kind === wantKind)?.id;
-    if (ext.kind === 'kfunc') {
+    if (ext.kind === 'kfunc' && op === OP_CALL) {
       if (op !== OP_CALL) throw fail('EBADREF', `kfunc ${ext.name} is referenced by opcode 0x${op.toString(16)}, expected call`);
       if (id === undefined) {
         if (!ext.weak) throw fail('ENOEXTERN', `kernel function ${ext.name} (kfunc) is not in the kernel's BTF; declare it __weak and check bpf_ksym_exists() to make it optional`);
@@ -80,9 +80,10 @@ export function resolveReferences(
       view.setInt16(pos + 2, 0, le);
       continue;
     }
-    if (op !== OP_LD_IMM64) throw fail('EBADREF', `ksym ${ext.name} is referenced by opcode 0x${op.toString(16)}, expected ld_imm64`);
+    // ld_imm64 of a ksym variable, or of a kfunc's address (`bpf_ksym_exists(kfunc)`, Linux 5.19+).
+    if (op !== OP_LD_IMM64) throw fail('EBADREF', `${ext.kind} ${ext.name} is referenced by opcode 0x${op.toString(16)}, expected ${ext.kind === 'kfunc' ? 'call or ' : ''}ld_imm64`);
     if (id === undefined) {
-      if (!ext.weak) throw fail('ENOEXTERN', `kernel variable ${ext.name} (ksym) is not in the kernel's BTF; declare it __weak to make it optional`);
+      if (!ext.weak) throw fail('ENOEXTERN', `kernel ${ext.kind === 'kfunc' ? 'function' : 'variable'} ${ext.name} (${ext.kind}) is not in the kernel's BTF; declare it __weak to make it optional`);
       setSrc(insns, r.at, 0, le);
       view.setInt32(pos + 4, 0, le);
       view.setInt32(pos + 12, 0, le);

@@ -142,6 +142,14 @@ test('libbpf (bpftool prog loadall) as oracle: same programs, same translated si
   }
 });
 
+test('kfuncs: calls resolved to vmlinux BTF ids (the verifier checks their prototypes); a missing __weak kfunc is dead code', kernelOnly(), () => {
+  for (const program of ['call_kfunc', 'weak_kfunc_missing', 'call_weak_kfunc']) {
+    using c = loadCollection(`${T}kfunc-el.elf`, { pinRoot: null, programs: [program] });
+    const xlated = execFileSync('bpftool', ['prog', 'dump', 'xlated', 'id', String(c.program(program).info().id)]).toString();
+    if (program === 'call_kfunc') assert.match(xlated, /bpf_skb_ct_lookup/);
+  }
+});
+
 test('pinning by name: created, reused when compatible, IncompatibleMapError otherwise; unpin removes', kernelOnly(), () => {
   ensureBpffs();
   rmSync(PIN_ROOT, { recursive: true, force: true });
