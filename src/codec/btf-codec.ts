@@ -156,7 +156,9 @@ class Lowering {
       if (name === '') return undefined; // an unnamed bitfield is padding
       const { base, extraBitOffset, bits } = this.bitfieldBase(typeId, where);
       const width = bitfieldSize > 0 ? bitfieldSize : bits!;
-      if (width > 64) this.fail(where, `bitfield of ${width} bits`);
+      // C forbids a bitfield wider than its type (a _Bool one is at most 1 bit).
+      const maxWidth = base.kind === 'bool' ? 1 : base.size * 8;
+      if (width < 1 || width > maxWidth) this.fail(where, `bitfield of ${width} bits in a ${maxWidth}-bit type`);
       return { name, bitOffset: bitOffset + extraBitOffset, bits: width, base };
     }
     if (bitOffset % 8 !== 0) this.fail(where, `member at bit offset ${bitOffset} is not byte-aligned and not a bitfield`);

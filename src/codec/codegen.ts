@@ -81,20 +81,38 @@ function fail(path: Path, expected: string, x: string): string {
 
 /** Emit code converting `x` (bigint or safe-integer number) to a checked bigint in `t`. */
 function toBigInt(out: string[], x: string, t: string, bits: number, signed: boolean, path: Path, expected: string): void {
-  const asN = signed ? 'asIntN' : 'asUintN';
+  const [lo, hi] = signed ? [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n] : [0n, (1n << BigInt(bits)) - 1n];
   out.push(
     `let ${t} = ${x};`,
     `if (typeof ${t} === 'number' && Number.isSafeInteger(${t})) ${t} = BigInt(${t});`,
-    `if (typeof ${t} !== 'bigint' || BigInt.${asN}(${bits}, ${t}) !== ${t}) ${fail(path, expected, x)};`,
+    // Comparisons, not BigInt.asUintN(): they allocate nothing.
+    `if (typeof ${t} !== 'bigint' || ${t} < ${lo}n || ${t} > ${hi}n) ${fail(path, expected, x)};`,
+  );
+}
+
+/**
+ * A 64-bit integer from a bigint, or from a safe-integer number written as two
+ * 32-bit halves (no BigInt allocated on that path).
+ */
+function encodeInt64(g: Gen, out: string[], signed: boolean, x: string, at: At, path: Path, expected: string, orig: string): void {
+  const [lo, hi] = intRange(8, signed);
+  const [loOff, hiOff] = g.le ? [0, 4] : [4, 0];
+  const h = g.tmp('h');
+  out.push(
+    `if (typeof ${x} === 'number') {`,
+    `if (!Number.isSafeInteger(${x})${signed ? '' : ` || ${x} < 0`}) ${fail(path, expected, orig)};`,
+    `const ${h} = Math.floor(${x} / 4294967296);`,
+    `v.setUint32(${render(plus(at, loOff))}, ${x} - ${h} * 4294967296, ${g.le});`,
+    `v.set${signed ? 'Int32' : 'Uint32'}(${render(plus(at, hiOff))}, ${h}, ${g.le});`,
+    `} else if (typeof ${x} === 'bigint' && ${x} >= ${lo}n && ${x} <= ${hi}n) v.set${signed ? 'BigInt64' : 'BigUint64'}(${render(at)}, ${x}, ${g.le});`,
+    `else ${fail(path, expected, orig)};`,
   );
 }
 
 function encodeInt(g: Gen, out: string[], size: 1 | 2 | 4 | 8, signed: boolean, x: string, at: At, path: Path): void {
   const le = String(g.le);
   if (size === 8) {
-    const t = g.tmp('t');
-    toBigInt(out, x, t, 64, signed, path, intExpected(8, signed));
-    out.push(`v.set${signed ? 'BigInt64' : 'BigUint64'}(${render(at)}, ${t}, ${le});`);
+    encodeInt64(g, out, signed, x, at, path, intExpected(8, signed), x);
     return;
   }
   out.push(`if (${badSmallInt(x, size, signed)}) ${fail(path, intExpected(size, signed), x)};`);
@@ -137,9 +155,7 @@ function encodeEnum(g: Gen, out: string[], e: EnumLayout, x: string, at: At, pat
 function encodeIntAs(g: Gen, out: string[], size: 1 | 2 | 4 | 8, signed: boolean, t: string, at: At, path: Path, expected: string, orig: string): void {
   const le = String(g.le);
   if (size === 8) {
-    const b = g.tmp('t');
-    toBigInt(out, t, b, 64, signed, path, expected);
-    out.push(`v.set${signed ? 'BigInt64' : 'BigUint64'}(${render(at)}, ${b}, ${le});`);
+    encodeInt64(g, out, signed, t, at, path, expected, orig);
     return;
   }
   out.push(`if (${badSmallInt(t, size, signed)}) ${fail(path, expected, orig)};`);
