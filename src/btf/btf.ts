@@ -71,6 +71,8 @@ export class Btf implements BtfSpec {
   private readonly cache: (BtfType | undefined)[];
   private names: Map<string, number | number[]> | undefined;
   private readonly buffer: Buffer;
+  /** Lazily decoded ASCII string section; null when it holds non-ASCII bytes. */
+  private table: string | null | undefined;
 
   constructor(bytes: Uint8Array, base: Btf | undefined) {
     const header = parseBtfHeader(bytes);
@@ -178,11 +180,28 @@ export class Btf implements BtfSpec {
     if (!(rel >= 0 && rel < this.header.strLen)) {
       throw new ParseError('btf', this.header.strStart, `string offset ${offset} outside the string section (${this.firstStringOffset}..${this.firstStringOffset + this.header.strLen})`);
     }
+    const table = this.table ?? this.stringTable();
+    if (table !== null) {
+      // ASCII section: byte offsets are character offsets; substring is far cheaper than decoding.
+      return table.substring(rel, table.indexOf('\0', rel));
+    }
     const start = this.header.strStart + rel;
     // The section ends in NUL (checked at parse), so the search terminates inside it.
     const nul = this.buffer.indexOf(0, start);
-    // No cache: Buffer's native UTF-8 slice is cheaper than a Map lookup plus the garbage a cache keeps alive.
     return nul === start ? '' : this.buffer.toString('utf8', start, nul);
+  }
+
+  /** The whole string section as one JS string when it is pure ASCII (the usual case), else null. */
+  private stringTable(): string | null {
+    const { strStart, strLen } = this.header;
+    const bytes = this.raw.subarray(strStart, strStart + strLen);
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i]! >= 0x80) { ascii = false; break; }
+    }
+    const table = ascii ? this.buffer.toString('latin1', strStart, strStart + strLen) : null;
+    this.table = table;
+    return table;
   }
 
   /** Byte offset of a type's record in `raw` (own types only). Throws `RangeError` otherwise. */

@@ -38,6 +38,8 @@ const EMITTED = 2;
 const MAX_DEPTH = 2048;
 const POINTER_SIZE = 8;
 
+const PADS: readonly (readonly [string, number])[] = [['long', POINTER_SIZE * 8], ['int', 32], ['short', 16], ['char', 8]];
+
 const TABS: string[] = [''];
 function tabs(n: number): string {
   while (TABS.length <= n) TABS.push(TABS[TABS.length - 1] + '\t');
@@ -113,18 +115,31 @@ class CDumper {
 
   /** Anonymous enums nobody refers to are emitted at top level; referenced ones inline. */
   private markReferenced(): void {
-    const mark = (id: number) => { if (id < this.n) this.referenced[id] = 1; };
-    for (let id = 1; id < this.n; id++) {
+    const ref = this.referenced;
+    const n = this.n;
+    for (let id = 1; id < n; id++) {
       const t = this.btf.typeById(id);
       switch (t.kind) {
         case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict': case 'type_tag':
         case 'func': case 'var': case 'decl_tag':
-          mark(t.type); break;
-        case 'array': mark(t.elemType); mark(t.indexType); break;
-        case 'struct': case 'union': for (const m of t.members) mark(m.type); break;
-        case 'func_proto': mark(t.returnType); for (const p of t.params) mark(p.type); break;
-        case 'datasec': for (const v of t.vars) mark(v.type); break;
-        default: break;
+          if (t.type < n) ref[t.type] = 1;
+          break;
+        case 'array':
+          if (t.elemType < n) ref[t.elemType] = 1;
+          if (t.indexType < n) ref[t.indexType] = 1;
+          break;
+        case 'struct': case 'union':
+          for (const m of t.members) if (m.type < n) ref[m.type] = 1;
+          break;
+        case 'func_proto':
+          if (t.returnType < n) ref[t.returnType] = 1;
+          for (const p of t.params) if (p.type < n) ref[p.type] = 1;
+          break;
+        case 'datasec':
+          for (const v of t.vars) if (v.type < n) ref[v.type] = 1;
+          break;
+        default:
+          break;
       }
     }
   }
@@ -355,7 +370,7 @@ class CDumper {
    */
   private padding(parts: string[], cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): void {
     if (cur >= next) return;
-    const pads: [string, number][] = [['long', POINTER_SIZE * 8], ['int', 32], ['short', 16], ['char', 8]];
+    const pads = PADS;
     let padName = 'char';
     let padBits = 8;
     let aligned = cur;
@@ -377,7 +392,7 @@ class CDumper {
       if (bits === padBits) {
         parts.push(`\n${tabs(lvl)}${padName}: ${padBits};`);
       } else {
-        const [name] = [...pads].reverse().find(([, b]) => b >= bits)!;
+        const name = bits <= 8 ? 'char' : bits <= 16 ? 'short' : bits <= 32 ? 'int' : 'long';
         parts.push(`\n${tabs(lvl)}${name}: ${bits};`);
       }
       cur += bits;
@@ -450,16 +465,15 @@ class CDumper {
   private decl(id: number, inner: string, lvl: number, depth: number): string {
     this.deep(depth, id);
     const t = this.type(id, id);
-    const withInner = (base: string) => (inner ? `${base} ${inner}` : base);
     switch (t.kind) {
-      case 'void': return withInner('void');
-      case 'int': case 'float': return withInner(t.name);
+      case 'void': return withInner('void', inner);
+      case 'int': case 'float': return withInner(t.name, inner);
       case 'struct': case 'union':
-        return withInner(t.name ? `${t.kind} ${this.typeName(id)}` : this.structDef(t, lvl));
+        return withInner(t.name ? `${t.kind} ${this.typeName(id)}` : this.structDef(t, lvl), inner);
       case 'enum': case 'enum64':
-        return withInner(t.name ? `enum ${this.typeName(id)}` : this.enumDef(t, lvl));
-      case 'fwd': return withInner(`${t.fwdKind} ${this.typeName(id)}`);
-      case 'typedef': return withInner(this.identName(id));
+        return withInner(t.name ? `enum ${this.typeName(id)}` : this.enumDef(t, lvl), inner);
+      case 'fwd': return withInner(`${t.fwdKind} ${this.typeName(id)}`, inner);
+      case 'typedef': return withInner(this.identName(id), inner);
       case 'ptr':
         // `* const p`, `* (*f)(void)`: bpftool's spacing, kept so the two headers diff cleanly.
         return this.decl(t.type, inner && (inner[0] === '(' || /^(const|volatile|restrict)\b/.test(inner)) ? `* ${inner}` : `*${inner}`, lvl, depth + 1);
@@ -484,17 +498,22 @@ class CDumper {
       }
       case 'func_proto': {
         const d = needsParens(inner) ? `(${inner})` : inner;
-        const params: string[] = [];
-        t.params.forEach((p, i) => {
-          if (p.type === 0 && i === t.params.length - 1 && i > 0) params.push('...');
-          else params.push(this.decl(p.type, '', lvl, depth + 1));
-        });
-        return this.decl(t.returnType, `${d}(${params.length ? params.join(', ') : 'void'})`, lvl, depth + 1);
+        let params = '';
+        const ps = t.params;
+        for (let i = 0; i < ps.length; i++) {
+          if (i > 0) params += ', ';
+          params += ps[i]!.type === 0 && i === ps.length - 1 && i > 0 ? '...' : this.decl(ps[i]!.type, '', lvl, depth + 1);
+        }
+        return this.decl(t.returnType, `${d}(${params || 'void'})`, lvl, depth + 1);
       }
       default:
         throw new ParseError('btf', 0, `type ${id} (${t.kind}) cannot appear in a C declaration`);
     }
   }
+}
+
+function withInner(base: string, inner: string): string {
+  return inner ? `${base} ${inner}` : base;
 }
 
 /** A pointer or qualified declarator must be parenthesised before `[]` or `()` binds to it. */
