@@ -82,5 +82,20 @@ export function readLegacyMaps(ctx: ObjectContext, sectionIndex: number): Object
       ...(iproute2 ? { iproute2 } : {}),
     });
   }
-  return maps;
+  return resolveIproute2InnerMaps(maps, section.name);
+}
+
+/**
+ * iproute2 map-in-map: an outer map names its template by `inner_id` = the inner map's
+ * `id` (iproute2 lib/bpf_legacy.c, bpf_map_attach/bpf_fill_section_data). The template
+ * becomes `innerMap`, as BTF's `__array(values, ...)` does.
+ */
+function resolveIproute2InnerMaps(maps: ObjectMapSpec[], section: string): ObjectMapSpec[] {
+  return maps.map((m) => {
+    const innerId = m.iproute2?.innerId ?? 0;
+    if (innerId === 0 || (m.type !== 'array_of_maps' && m.type !== 'hash_of_maps')) return m;
+    const inner = maps.find((x) => x !== m && x.iproute2?.id === innerId);
+    if (!inner) throw new ObjectError(`map ${m.realName}: inner_id ${innerId} names no map in this object`, section);
+    return { ...m, innerMap: inner };
+  });
 }

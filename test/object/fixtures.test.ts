@@ -65,6 +65,7 @@ test('iproute2 bpf_elf_map keeps id, pinning, inner_id and inner_idx', () => {
     assert.deepEqual(pick(s.maps.get('tc_counters')), ['array', 4, 8, 2, 0]);
     assert.deepEqual(s.maps.get('tc_counters')!.iproute2, { id: 7, pinning: 2, innerId: 0, innerIdx: 0 });
     assert.deepEqual(s.maps.get('tc_outer')!.iproute2, { id: 8, pinning: 0, innerId: 7, innerIdx: 0 });
+    assert.equal(s.maps.get('tc_outer')!.innerMap?.realName, 'tc_counters');
     assert.equal(s.programs.get('tc_prog')!.type, 'sched_cls');
   }
 });
@@ -74,9 +75,9 @@ test('BTF maps of many types with every field', () => {
     const want: Record<string, unknown[]> = {
       flows: ['hash', 16, 32, 1024, MapFlagsForTest.NO_PREALLOC],
       pinned_array: ['array', 4, 8, 16, 0],
-      percpu_hash: ['percpu_hash', 4, 8, 64, MapFlagsForTest.NUMA_NODE],
+      percpu_hash: ['percpu_hash', 4, 8, 64, 0],
       percpu_array: ['percpu_array', 4, 32, 4, 0],
-      lru: ['lru_hash', 8, 4, 256, 0],
+      lru: ['lru_hash', 8, 4, 256, MapFlagsForTest.NUMA_NODE],
       routes: ['lpm_trie', 8, 4, 32, MapFlagsForTest.NO_PREALLOC],
       events: ['ringbuf', 0, 0, 4096, 0],
       perf_events: ['perf_event_array', 4, 4, 0, 0],
@@ -91,7 +92,7 @@ test('BTF maps of many types with every field', () => {
     for (const [name, fields] of Object.entries(want)) assert.deepEqual(pick(s.maps.get(name)), fields, name);
     assert.equal(s.maps.get('pinned_array')!.pinning, 1);
     assert.equal(s.maps.get('bloom')!.mapExtra, 3n);
-    assert.equal(s.maps.get('percpu_hash')!.numaNode, undefined); // numa_node 0 is the default
+    assert.equal(s.maps.get('lru')!.numaNode, undefined); // numa_node 0 is the default
     const flows = s.maps.get('flows')!;
     assert.equal(s.btf!.typeById(flows.btf!.keyTypeId).name, 'flow');
     assert.equal(s.btf!.typeById(flows.btf!.valueTypeId).name, 'stats');
