@@ -16,7 +16,7 @@
 import type { Codec } from '../codec/codec.js';
 import { bpfError } from '../sys/bpf.js';
 import { MapType } from '../sys/constants.js';
-import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
+import { EbpfError, InvalidArgumentError, SizeMismatchError } from '../sys/errors.js';
 import { mapInfoByFd } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
 import { Readiness } from './readiness.js';
@@ -105,30 +105,54 @@ export class RingBuffer<T = Uint8Array> implements AsyncIterable<T>, Disposable 
     const out: T[] = [];
     const cpos = this.#consumerPos;
     const ppos = this.#producerPos;
+    const codec = this.#codec;
+    const data = this.#data;
     const view = this.#dataView;
-    let cons = Atomics.load(cpos, 0);
-    // Acquire: read producer_pos before the records it covers (x86 is TSO; Atomics orders elsewhere).
-    let prod = Atomics.load(ppos, 0);
-    while (cons < prod) {
-      const off = Number(cons & this.#mask);
-      // The header is in host byte order; read it once (the kernel clears BUSY with a release store).
-      const len = view.getUint32(off, littleEndian);
-      if (len & BUSY_BIT) break;
-      const dataLen = len & ~(BUSY_BIT | DISCARD_BIT);
-      const total = (dataLen + HDR + 7) & ~7;
-      if ((len & DISCARD_BIT) === 0) {
-        const rec = this.#codec
-          ? this.#codec.decode(view, off + HDR)
-          : (this.#data.slice(off + HDR, off + HDR + dataLen) as unknown as T);
-        out.push(rec);
-      }
-      cons += BigInt(total);
-      // Release the space record by record so producers can reuse it promptly.
-      Atomics.store(cpos, 0, cons);
-      if (cons >= prod) prod = Atomics.load(ppos, 0);
+    let mismatch: SizeMismatchError | undefined;
+    // Acquire: read producer_pos before the records it covers (Atomics are sequentially consistent).
+    const cons = Atomics.load(cpos, 0);
+    const first = Number(cons & this.#mask);
+    const offsets: number[] = [];
+    const next = readRingRecords(view, cons, Atomics.load(ppos, 0), this.#mask, (off, len) => {
+      // A record too short for the codec is skipped (and reported below) rather than blocking the ring.
+      if (codec && len < codec.size) mismatch ??= new SizeMismatchError('ring buffer record', codec.size, len);
+      else if (codec) out.push(codec.decode(view, off));
+      else offsets.push(off, len);
+    });
+    if (offsets.length) {
+      // One copy of the whole (contiguous, thanks to the double mapping) batch,
+      // then a view per record: far cheaper than one allocation per record.
+      const copy = data.slice(first, first + Number(next - cons)).buffer;
+      for (let i = 0; i < offsets.length; i += 2) out.push(new Uint8Array(copy, offsets[i]! - first, offsets[i + 1]!) as unknown as T);
     }
+    // Release: hand the space back to producers after the records were copied out.
+    Atomics.store(cpos, 0, next);
+    if (mismatch) throw mismatch;
     if (onRecord) for (const r of out) onRecord(r);
     return out;
+  }
+
+  /**
+   * Zero-copy variant of `consume()`: calls `fn(view, offset, length)` for each
+   * record while it is still in the ring (the view is only valid during the
+   * call), then releases the space. Returns the number of records.
+   * Throws `EbpfError` EBADF after close(), and whatever `fn` throws (then
+   * nothing of this batch is released: the records are delivered again).
+   */
+  consumeRaw(fn: (view: DataView, offset: number, length: number) => void): number {
+    if (this.#closed || !this.#consumerPos || !this.#producerPos || !this.#dataView) {
+      throw new EbpfError('EBADF', 'ring buffer: used after close()');
+    }
+    const cpos = this.#consumerPos;
+    const view = this.#dataView;
+    const cons = Atomics.load(cpos, 0);
+    let count = 0;
+    const next = readRingRecords(view, cons, Atomics.load(this.#producerPos, 0), this.#mask, (off, len) => {
+      fn(view, off, len);
+      count++;
+    });
+    Atomics.store(cpos, 0, next);
+    return count;
   }
 
   /**
@@ -177,3 +201,38 @@ export class RingBuffer<T = Uint8Array> implements AsyncIterable<T>, Disposable 
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Walk the records between `cons` and `prod` of a ring's data area (mapped
+ * twice, so `view` spans 2 * (mask + 1) bytes): calls `onRecord(offset, length)`
+ * for each committed, non-discarded record. Stops at a record whose BUSY bit
+ * is set (still being written). Returns the new consumer position, which the
+ * caller publishes once for the whole batch (one release store instead of one
+ * per record; the batch never exceeds the ring). Positions are u64 in the
+ * kernel, but a batch spans at most the ring size, so the walk uses numbers.
+ * Pure over the view: exported for tests with synthetic rings.
+ */
+export function readRingRecords(
+  view: DataView, cons: bigint, prod: bigint, mask: bigint, onRecord: (offset: number, length: number) => void,
+): bigint {
+  const size = Number(mask) + 1;
+  const pending = prod > cons ? Number(prod - cons) : 0;
+  const start = Number(cons & mask);
+  let done = 0;
+  while (done < pending) {
+    // Offsets grow past the ring's end into the second mapping, so every record is contiguous.
+    const off = start + done;
+    // The header is in host byte order; the kernel clears BUSY with a release store (kernel/bpf/ringbuf.c).
+    const len = view.getUint32(off, littleEndian);
+    if (len & BUSY_BIT) break;
+    const dataLen = len & ~(BUSY_BIT | DISCARD_BIT);
+    // A corrupt length can never exceed the ring: stop instead of reading past the mapping.
+    if (dataLen + HDR > size) break;
+    const total = (dataLen + HDR + 7) & ~7;
+    // A committed record never extends past producer_pos; if it seems to, the header is corrupt.
+    if (done + total > pending) break;
+    if ((len & DISCARD_BIT) === 0) onRecord(off + HDR, dataLen);
+    done += total;
+  }
+  return cons + BigInt(done);
+}

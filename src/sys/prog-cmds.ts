@@ -128,6 +128,7 @@ export interface ProgLoadResult {
 
 const PROG_LOAD_ATTR_SIZE = 152;
 const ENOSPC = 28;
+const EINTR = 4;
 
 function splitLog(buf: Uint8Array): string[] {
   const text = cString(buf, 0, buf.byteLength);
@@ -237,7 +238,14 @@ export function progTestRun(a: TestRunAttr): TestRunResult & { readonly errno: n
   attr.u32(0, a.progFd).u32(8, a.dataIn?.byteLength ?? 0).u32(12, a.dataOut?.byteLength ?? 0);
   attr.u32(32, a.repeat ?? 0).u32(40, a.ctxIn?.byteLength ?? 0).u32(44, a.ctxOut?.byteLength ?? 0);
   attr.u32(64, a.flags ?? 0).u32(68, a.cpu ?? 0).u32(72, a.batchSize ?? 0);
-  const r = bpf(BpfCmd.PROG_TEST_RUN, attr.bytes, 16, a.dataIn ?? null, 24, a.dataOut ?? null, 48, a.ctxIn ?? null, 56, a.ctxOut ?? null);
+  let r: number;
+  // A pending signal interrupts long repeat loops with EINTR (net/bpf/test_run.c,
+  // bpf_test_timer_continue): run again, as cilium/ebpf does. Bounded so a
+  // signal storm cannot spin forever.
+  let tries = 0;
+  do {
+    r = bpf(BpfCmd.PROG_TEST_RUN, attr.bytes, 16, a.dataIn ?? null, 24, a.dataOut ?? null, 48, a.ctxIn ?? null, 56, a.ctxOut ?? null);
+  } while (r === -EINTR && ++tries < 100);
   if (r < 0 && r !== -ENOSPC) throw bpfError(-r, BpfCmd.PROG_TEST_RUN);
   return { retval: attr.getU32(4), duration: attr.getU32(36), dataSizeOut: attr.getU32(12), ctxSizeOut: attr.getU32(44), errno: r < 0 ? -r : 0 };
 }
