@@ -21,6 +21,7 @@ import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
 import type { Codec } from './codec.js';
 import { compileLayout } from './codegen.js';
 import type { BitfieldBase, FieldLayout, IntSize, Layout } from './layout.js';
+import { arrayTooBig, MAX_ELEMENTS } from './layout.js';
 import { layoutSize } from './layout.js';
 
 /** Nesting deeper than this is treated as a loop in malformed BTF. */
@@ -127,9 +128,11 @@ class Lowering {
 
   array(elemId: number, length: number, where: string, depth: number): Layout {
     const chars = length > 0 ? this.charElement(elemId) : undefined;
+    if (chars && length > MAX_SIZE) this.fail(where, `char array of ${length} is larger than ${MAX_SIZE} bytes`);
     if (chars) return { kind: 'chars', size: length, signed: chars.signed };
     const elem = this.type(elemId, `${where}[]`, depth + 1);
-    if (layoutSize(elem) * length > MAX_SIZE) this.fail(where, `array of ${length} is larger than ${MAX_SIZE} bytes`);
+    // The element cap matters for zero-size elements, whose byte size says nothing.
+    if (arrayTooBig(layoutSize(elem), length, MAX_SIZE)) this.fail(where, `array of ${length} is larger than ${MAX_SIZE} bytes or ${MAX_ELEMENTS} elements`);
     return { kind: 'array', elem, length };
   }
 

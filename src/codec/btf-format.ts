@@ -24,6 +24,9 @@ import { endianness } from 'node:os';
 import type { BtfSpec, BtfType } from '../btf/types.js';
 import { BtfIntEncoding } from '../btf/types.js';
 import { InvalidArgumentError } from '../sys/errors.js';
+import { arrayTooBig, MAX_ELEMENTS } from './layout.js';
+
+const MAX_SIZE_FORMATTED = 2 ** 30;
 
 const MAX_DEPTH = 64;
 
@@ -123,6 +126,7 @@ class Formatter {
     }
     const size = this.btf.sizeof(t.elemType);
     this.need(at, size * t.nelems);
+    if (arrayTooBig(size, t.nelems, MAX_SIZE_FORMATTED)) this.fail(`array of ${t.nelems} elements (at most ${MAX_ELEMENTS} are formatted)`);
     const out: string[] = [];
     for (let i = 0; i < t.nelems; i++) out.push(this.type(t.elemType, at + i * size, depth + 1));
     return `[${out.join(',')}]`;

@@ -15,7 +15,7 @@ import type { Codec } from './codec.js';
 import { compileLayout } from './codegen.js';
 import type { ScalarTypeName, TypeDecl } from './declared-types.js';
 import type { FieldLayout, Layout } from './layout.js';
-import { layoutSize } from './layout.js';
+import { arrayTooBig, layoutSize, MAX_ELEMENTS } from './layout.js';
 
 /** Largest declared type, to refuse nonsense sizes before anything is allocated (1 GiB). */
 export const MAX_DECLARED_SIZE = 2 ** 30;
@@ -82,7 +82,7 @@ function lower(decl: TypeDecl, path: string): Lowered {
   if ('array' in decl) {
     const length = checkCount(path, 'array length', decl.length, 0);
     const elem = lower(decl.array, `${path}[]`);
-    if (layoutSize(elem.layout) * length > MAX_DECLARED_SIZE) bad(path, `array of ${length} is larger than ${MAX_DECLARED_SIZE} bytes`);
+    if (arrayTooBig(layoutSize(elem.layout), length, MAX_DECLARED_SIZE)) bad(path, `array of ${length} is larger than ${MAX_DECLARED_SIZE} bytes or ${MAX_ELEMENTS} elements`);
     return { layout: { kind: 'array', elem: elem.layout, length }, align: elem.align, description: `${elem.description}[${length}]` };
   }
   if ('struct' in decl) return lowerStruct(decl.struct, decl.packed === true, path);

@@ -11,6 +11,16 @@ import type { Codec } from './codec.js';
 
 export type IntSize = 1 | 2 | 4 | 8;
 
+/** Most array elements a codec handles (a 16 MiB `u8` array). */
+export const MAX_ELEMENTS = 2 ** 24;
+/** Most elements of zero size (empty structs), whose byte size bounds nothing. */
+export const MAX_EMPTY_ELEMENTS = 2 ** 16;
+
+/** True when an array of `length` elements of `elemSize` bytes is too big to compile. */
+export function arrayTooBig(elemSize: number, length: number, maxBytes: number): boolean {
+  return elemSize * length > maxBytes || length > (elemSize === 0 ? MAX_EMPTY_ELEMENTS : MAX_ELEMENTS);
+}
+
 export type Layout =
   /** Integer; 8-byte integers are `bigint` in JS, smaller ones `number`. */
   | { readonly kind: 'int'; readonly size: IntSize; readonly signed: boolean }
