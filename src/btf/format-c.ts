@@ -483,8 +483,11 @@ class CDumper {
         // C cannot qualify an array itself: the qualifier goes to the element, as the compiler would.
         if (target.kind !== 'ptr' && target.kind !== 'func_proto' && target.kind !== 'type_tag') {
           const rest = this.decl(t.type, inner, lvl, depth + 1);
-          // `const` over an array of `const` (pahole emits both): say it once.
-          return rest.startsWith(`${t.kind} `) ? rest : `${t.kind} ${rest}`;
+          // Qualifiers nearer the base type print first (`volatile const int`, as bpftool);
+          // `const` over an array of `const` (pahole emits both) prints once.
+          const lead = /^(?:(?:const|volatile|restrict) )*/.exec(rest)![0];
+          if (lead.split(' ').includes(t.kind)) return rest;
+          return `${lead}${t.kind} ${rest.slice(lead.length)}`;
         }
         return this.decl(t.type, inner ? `${t.kind} ${inner}` : t.kind, lvl, depth + 1);
       }
