@@ -87,15 +87,11 @@ export function fixupObjectBtf(btf: BtfSpec, spec: CollectionSpec, elf: ElfFile 
     return nextId++;
   };
 
-  let pos = 0;
-  for (let id = btf.firstTypeId; id < btf.typeCount; id++) {
-    const info = view.getUint32(pos + 4, le);
-    const kind = (info >>> 24) & 0x1f;
-    const vlen = info & 0xffff;
-    if (kind === K.VAR && view.getUint32(pos + 12, le) === VAR_EXTERN) view.setUint32(pos + 12, VAR_GLOBAL_ALLOCATED, le);
-    if (kind === K.DATASEC) fixDatasec(btf, id, view, pos, vlen, le, spec, elf, placeholderVar);
-    pos += 12 + extraBytes(kind, vlen);
-    if (pos > types.length) throw new LoaderError('EBTF', '', `BTF type ${id} runs past the type section`);
+  try {
+    patchTypes(btf, view, types.length, le, spec, elf, placeholderVar);
+  } catch (e) {
+    if (e instanceof RangeError) throw new LoaderError('EBTF', '', `object BTF is malformed: ${e.message}`, { cause: e });
+    throw e;
   }
 
   const added = new Uint8Array(newTypes.length * 4);
@@ -113,6 +109,23 @@ export function fixupObjectBtf(btf: BtfSpec, spec: CollectionSpec, elf: ElfFile 
   out.set(strings, 24 + types.length + added.length);
   out.set(newStrings, 24 + types.length + added.length + strings.length);
   return out;
+}
+
+function patchTypes(
+  btf: BtfSpec, view: DataView, typesLength: number, le: boolean, spec: CollectionSpec, elf: ElfFile | undefined,
+  placeholderVar: (nameOff: number) => number,
+): void {
+  let pos = 0;
+  for (let id = btf.firstTypeId; id < btf.typeCount; id++) {
+    const info = view.getUint32(pos + 4, le);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    if (kind === K.VAR && view.getUint32(pos + 12, le) === VAR_EXTERN) view.setUint32(pos + 12, VAR_GLOBAL_ALLOCATED, le);
+    if (kind === K.DATASEC) fixDatasec(btf, id, view, pos, vlen, le, spec, elf, placeholderVar);
+    pos += 12 + extraBytes(kind, vlen);
+    if (pos > typesLength) throw new LoaderError('EBTF', '', `BTF type ${id} runs past the type section`);
+  }
+
 }
 
 function fixDatasec(

@@ -32,9 +32,10 @@ import { wrapFd } from '../maps/open.js';
 import { mapInfoByFd } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
 import { fixupObjectBtf } from './btf-fixup.js';
+import { BadBtfError } from './core-compat.js';
 import { freplaceTarget } from './freplace.js';
 import { coreReloKindName, coreTarget, POISON_HELPER_ID, relocateCore } from './core-relocate.js';
-import { Cleanup, createMaps, freezeMaps, pinMaps, u32Bytes, updateElem, type LoadedMap } from './create-maps.js';
+import { loadedMapTypes, Cleanup, createMaps, freezeMaps, pinMaps, u32Bytes, updateElem, type LoadedMap } from './create-maps.js';
 import { AttachTargetError, LoaderError } from './errors.js';
 import { kconfigData } from './kconfig.js';
 import { functionIndex, linkProgram } from './link-program.js';
@@ -207,8 +208,9 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
     let ext: BtfExt | undefined;
     if (spec.btf) {
       if (spec.btfExt) ext = parseBtfExt(spec.btfExt, spec.btf);
+      const fixed = fixupObjectBtf(spec.btf, spec, elf);
       try {
-        btfFd = cleanup.fd(btfLoad(fixupObjectBtf(spec.btf, spec, elf)));
+        btfFd = cleanup.fd(btfLoad(fixed));
       } catch (e) {
         if (!(e instanceof EbpfError)) throw e;
         // libbpf treats object BTF as optional; maps and programs then load without it.
@@ -237,6 +239,10 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
   } catch (e) {
     for (const p of Object.values(programs)) p.close();
     cleanup.run();
+    // Malformed BTF surfaces as RangeError (a type id out of range) from the lazy BTF model.
+    if (e instanceof RangeError || e instanceof BadBtfError) {
+      throw new LoaderError('EBADOBJECT', '', `malformed object: ${e.message}`, { cause: e });
+    }
     throw e;
   }
 }
@@ -320,7 +326,7 @@ function finish(
         out[name] = given;
         continue;
       }
-      const map = wrapFd(m.fd, mapInfoByFd(m.fd));
+      const map = wrapFd(m.fd, mapInfoByFd(m.fd), loadedMapTypes(m.spec));
       // The BpfMap owns the fd from here on.
       const i = cleanup.fds.indexOf(m.fd);
       if (i >= 0) cleanup.fds.splice(i, 1);

@@ -13,7 +13,7 @@
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BpfMap } from '../maps/map.js';
-import { wrapFd } from '../maps/open.js';
+import { wrapFd, type OpenMapOptions } from '../maps/open.js';
 import type { ObjectMapSpec } from '../object/spec.js';
 import { Attr, bpf, bpfError, HOST_LE } from '../sys/bpf.js';
 import { BpfCmd, MapType, mapTypeNumber } from '../sys/constants.js';
@@ -260,12 +260,24 @@ export function pinMaps(maps: Map<string, LoadedMap>, cleanup: Cleanup): void {
   }
 }
 
+/**
+ * How a loaded map's keys and values are typed: the object's BTF types the map
+ * even where the kernel holds none for it (fd maps such as devmap refuse BTF),
+ * and data maps are one-element arrays keyed by a u32 index.
+ */
+export function loadedMapTypes(s: ObjectMapSpec): OpenMapOptions {
+  return {
+    ...(s.btf ? { btf: s.btf } : {}),
+    ...(s.source === 'data' || s.source === 'kconfig' ? { key: 'u32' as const } : {}),
+  };
+}
+
 /** Wrap a loaded map's fd in a `BpfMap` (a dup, so the collection and the wrapper close independently). */
 export function wrapLoadedMap(m: LoadedMap): BpfMap<any, any> {
   const fd = native().dup(m.fd);
   if (fd < 0) throw bpfError(-fd, 'dup', `map ${m.spec.realName}`);
   try {
-    return wrapFd(fd, mapInfoByFd(fd));
+    return wrapFd(fd, mapInfoByFd(fd), loadedMapTypes(m.spec));
   } catch (e) {
     native().close(fd);
     throw e;
