@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readCollectionSpec } from '../../src/object/index.js';
@@ -58,4 +58,38 @@ test('map and program names match libbpf for our fixtures', { skip: toolSkip('bp
 test('map and program names match libbpf for Debian\'s objects', { skip: toolSkip('bpftool') || debianSkip() }, () => {
   const files = debianObjects();
   assert.equal(compareAll(files), files.length);
+});
+
+/** Each executable section's instruction bytes (hex) as llvm-objdump-19 disassembles them, per file. */
+function objdumpSections(paths: string[]): Map<string, Map<string, string>> {
+  const out = execFileSync('llvm-objdump-19', ['-d', ...paths], { maxBuffer: 256 << 20 }).toString();
+  const files = new Map<string, Map<string, string>>();
+  let sections: Map<string, string> | undefined;
+  let section = '';
+  for (const line of out.split('\n')) {
+    let m: RegExpExecArray | null;
+    if ((m = /^(.+):\s+file format /.exec(line))) files.set(m[1]!, (sections = new Map()));
+    else if ((m = /^Disassembly of section (.*):$/.exec(line))) sections!.set((section = m[1]!), '');
+    else if ((m = /^\s+\d+:\s+((?:[0-9a-f]{2}[ \t])+)/.exec(line))) sections!.set(section, sections!.get(section)! + m[1]!.replace(/\s/g, ''));
+  }
+  return files;
+}
+
+test('function instructions match llvm-objdump-19 byte for byte', { skip: toolSkip('llvm-objdump-19') }, () => {
+  const paths = [...walkObjects(FIXTURES_DIR), ...walkObjects(CILIUM_ROOT).filter((f) => !f.includes('/invalid_')), ...debianObjects()];
+  const dumps = objdumpSections(paths);
+  let compared = 0;
+  for (const path of paths) {
+    const sections = dumps.get(path);
+    assert.ok(sections, `${path}: no llvm-objdump output`);
+    const spec = readCollectionSpec(readFileSync(path));
+    for (const f of spec.functions) {
+      const section = sections.get(f.section);
+      assert.ok(section !== undefined, `${path}: llvm did not disassemble ${f.section}`);
+      const want = section.slice(f.offset * 16, (f.offset + f.insnCount) * 16);
+      assert.equal(Buffer.from(f.instructions).toString('hex'), want, `${path}: ${f.section}/${f.name}`);
+      compared++;
+    }
+  }
+  assert.ok(compared >= 200, `compared ${compared} functions`);
 });
