@@ -17,7 +17,7 @@ export function sumInKernel(values: readonly bigint[]): { total: bigint; visited
   const run = collection.program('sum_numbers').testRun({ dataIn: new Uint8Array(64) });
   if (run.retval !== 2 /* XDP_PASS */) throw new Error(`unexpected return value ${run.retval}`);
   // .bss is one array element holding every zero-initialised global, typed from its DATASEC.
-  const bss = collection.map('.bss').get(new Uint8Array(4)) as { total: bigint; visited: number };
+  const bss = collection.map('.bss').get(0) as { total: bigint; visited: number };
   return { total: bss.total, visited: bss.visited };
 }
 
