@@ -85,6 +85,11 @@ export abstract class EmulatedMap implements MapBackend {
     return this.arena.i32[this.hdr + H_FROZEN] !== 0;
   }
 
+  /** @internal Restore the frozen state of a loaded map. */
+  restoreFrozen(): void {
+    Atomics.store(this.arena.i32, this.hdr + H_FROZEN, 1);
+  }
+
   /** map_get_sys_perms(): a frozen map is not writable from the syscall side. */
   protected writable(): boolean {
     return this.canWriteFlags && this.arena.i32[this.hdr + H_FROZEN] === 0;

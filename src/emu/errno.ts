@@ -18,3 +18,5 @@ export const EOVERFLOW = 75;
 export const EOPNOTSUPP = 95;
 /** Kernel-internal "operation not supported" (include/linux/errno.h), which bpf(2) leaks to user space. */
 export const ENOTSUPP = 524;
+/** EAGAIN: bpf_ringbuf_output() on a full ring. */
+export const EAGAIN_RINGBUF = 11;

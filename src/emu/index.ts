@@ -14,6 +14,7 @@ import { LpmTrieMap } from './lpm-trie.js';
 import { SlotArrayMap, type ObjectResolver } from './slot-array.js';
 import { DevHashMap } from './dev-hash-map.js';
 import { possibleCpus } from './cpus.js';
+import { RingbufMap } from './ringbuf.js';
 import { EMULATED_MAP_TYPES, validateEmulatedMapSpec, type CreateEnvironment } from './validate.js';
 
 export { validateEmulatedMapSpec, EMULATED_MAP_TYPES } from './validate.js';
@@ -30,6 +31,19 @@ export { LpmTrieMap } from './lpm-trie.js';
 export { SlotArrayMap, type ObjectResolver } from './slot-array.js';
 export { DevHashMap } from './dev-hash-map.js';
 export { HashOfMaps } from './hash-of-maps.js';
+export { RingbufMap, RingbufFlags, type RingbufRecord } from './ringbuf.js';
+export { EmulatedRingBufferReader, type RecordDecoder } from './ringbuf-reader.js';
+export { shareEmulatedMap, attachEmulatedMap, type SharedMapHandle } from './share.js';
+export { saveEmulatedMap, parseMapFileHeader, MAP_FILE_MAGIC, MAP_FILE_VERSION } from './map-file.js';
+import { loadEmulatedMap as loadWith } from './map-file.js';
+
+/**
+ * Load a map saved with `saveEmulatedMap` (bytes of a map file) as a new emulated map.
+ * @throws ParseError naming the offset of the first problem in corrupt input.
+ */
+export function loadEmulatedMap(bytes: Uint8Array, options: EmulatorOptions = {}): MapBackend {
+  return loadWith(bytes, (d, o) => createEmulatorBackend(d, { ...options, seed: o.seed }));
+}
 
 /** The inner map template and fd resolution for maps that hold objects. */
 function resolverOf(d: MapDescriptor, o: EmulatorOptions): ObjectResolver {
@@ -99,6 +113,8 @@ export function createEmulatorBackend(descriptor: MapDescriptor, options: Emulat
       return new DevHashMap(descriptor, resolverOf(descriptor, options));
     case MapType.hash_of_maps:
       return new HashOfMaps(descriptor, resolverOf(descriptor, options), options);
+    case MapType.ringbuf:
+      return new RingbufMap(descriptor, options.shared);
   }
   throw new NotSupportedError(`the emulator does not implement ${mapTypeName(descriptor.type)} maps yet`);
 }

@@ -124,6 +124,14 @@ export function objectScenario(type: number): fc.Arbitrary<Scenario> {
   });
 }
 
+export function ringbufScenario(): fc.Arbitrary<Scenario> {
+  const spec = fc.record({
+    type: fc.constant(T.ringbuf as number), keySize: fc.constantFrom(0, 0, 0, 4), valueSize: fc.constantFrom(0, 0, 0, 8),
+    maxEntries: fc.constantFrom(4096, 8192, 4096 * 4, 4095, 6144), flags: fc.constantFrom(0, 0, 0, F.RDONLY, F.NUMA_NODE, F.MMAPABLE),
+  });
+  return scenario(spec, () => ({ mode: 'exact', ops: keylessOps(0, false) }));
+}
+
 /** Every map type under test, with its scenario arbitrary. */
 export function allScenarios(cpus: number): Record<string, fc.Arbitrary<Scenario>> {
   return {
@@ -141,5 +149,6 @@ export function allScenarios(cpus: number): Record<string, fc.Arbitrary<Scenario
     devmap: objectScenario(T.devmap),
     devmap_hash: objectScenario(T.devmap_hash),
     cpumap: objectScenario(T.cpumap),
+    ringbuf: ringbufScenario(),
   };
 }
