@@ -12,7 +12,6 @@ import type { BtfSpec } from '../btf/types.js';
 import { formatBtfJson, formatMapEntryJson } from '../codec/index.js';
 import { kernelBtfById } from '../maps/map-btf.js';
 import { loadKernelBtf } from '../btf/kernel.js';
-import { BatchCursor } from '../maps/index.js';
 import { MapType, PERCPU_MAP_TYPES } from '../sys/constants.js';
 import type { MapInfo } from '../sys/map-cmds.js';
 import { BpfError } from '../sys/errors.js';
@@ -33,8 +32,6 @@ const BATCH_TYPES: ReadonlySet<number> = new Set([
   MapType.hash, MapType.percpu_hash, MapType.lru_hash, MapType.lru_percpu_hash, MapType.array, MapType.percpu_array,
 ]);
 
-/** Map types where an ENOENT lookup means an empty slot, not a vanished key (bpftool skips them silently too). */
-const UNSUPPORTED_BATCH_CODES = new Set(['EINVAL', 'ENOTSUPP', 'EOPNOTSUPP']);
 
 function toEntry(map: RawMap, key: Uint8Array, value: unknown): RawEntry {
   if (PERCPU_MAP_TYPES.has(map.descriptor.type)) return { key, values: value as Uint8Array[] };
@@ -46,25 +43,27 @@ function toEntry(map: RawMap, key: Uint8Array, value: unknown): RawEntry {
  * key walk throws `IterationAbortedError` when the map keeps changing).
  * Lookups that fail with an errno other than ENOENT yield an entry with `error`.
  */
-export function* mapEntries(map: RawMap, batchSize = 4096): Generator<RawEntry> {
+export function* mapEntries(map: RawMap, batchSize = 8192): Generator<RawEntry> {
   const d = map.descriptor;
   if (BATCH_TYPES.has(d.type)) {
-    let cursor: BatchCursor | undefined;
-    let first = true;
-    const count = Math.max(1, Math.min(batchSize, d.maxEntries));
-    for (;;) {
-      let page;
-      try {
-        page = map.lookupBatch({ cursor, count });
-      } catch (e) {
-        if (first && e instanceof BpfError && UNSUPPORTED_BATCH_CODES.has(e.code)) break; // kernel < 5.6: walk instead
-        throw e;
+    // One packed copy of the map (bounded by max_entries), read a page per syscall
+    // (falls back to the key walk inside dumpRaw on kernels before 5.6); entries
+    // are views into it, so nothing is allocated per entry.
+    const dump = map.dumpRaw(batchSize);
+    const perCpu = PERCPU_MAP_TYPES.has(d.type);
+    const stride = perCpu ? (d.valueSize + 7) & ~7 : d.valueSize;
+    for (let i = 0; i < dump.count; i++) {
+      const key = dump.keys.subarray(i * dump.keySize, (i + 1) * dump.keySize);
+      const at = i * dump.valueStride;
+      if (perCpu) {
+        const values: Uint8Array[] = new Array(d.nCpus);
+        for (let c = 0; c < d.nCpus; c++) values[c] = dump.values.subarray(at + c * stride, at + c * stride + d.valueSize);
+        yield { key, values };
+      } else {
+        yield { key, value: dump.values.subarray(at, at + d.valueSize) };
       }
-      first = false;
-      for (let i = 0; i < page.keys.length; i++) yield toEntry(map, page.keys[i]!, page.values[i]);
-      if (!page.cursor) return;
-      cursor = page.cursor;
     }
+    return;
   }
   for (const key of map.keys()) {
     let value: unknown;
@@ -81,14 +80,7 @@ export function* mapEntries(map: RawMap, batchSize = 4096): Generator<RawEntry> 
 
 /** Number of entries, read with batch lookups where possible. */
 export function countEntries(map: RawMap): number {
-  const d = map.descriptor;
-  if (BATCH_TYPES.has(d.type)) {
-    try {
-      return map.dumpRaw().count;
-    } catch (e) {
-      if (!(e instanceof BpfError && UNSUPPORTED_BATCH_CODES.has(e.code))) throw e;
-    }
-  }
+  if (BATCH_TYPES.has(map.descriptor.type)) return map.dumpRaw().count;
   let n = 0;
   for (const e of mapEntries(map)) if (!e.error) n++;
   return n;
@@ -132,7 +124,17 @@ export function entryJson(e: RawEntry, btf: MapBtfView | undefined): string {
       // a value the BTF does not describe (size drift): raw bytes only
     }
   }
-  return formatMapEntryJson(e);
+  return rawEntryJson(e);
+}
+
+/** The entry without BTF, built straight from the bytes (the hot path of a big dump). */
+function rawEntryJson(e: RawEntry): string {
+  if (e.values) {
+    let s = `{"key":${hexJson(e.key)},"values":[`;
+    for (let c = 0; c < e.values.length; c++) s += `${c ? ',' : ''}{"cpu":${c},"value":${hexJson(e.values[c]!)}}`;
+    return s + ']}';
+  }
+  return `{"key":${hexJson(e.key)},"value":${hexJson(e.value!)}}`;
 }
 
 /**

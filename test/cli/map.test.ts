@@ -377,3 +377,29 @@ test('bad input: exit code 1 and one clear line (or {"error"} with -j)', kernelO
   // the flags/pin that failed left nothing behind
   assert.ok(!existsSync(pin('x3')) && !existsSync(pin('x1')));
 });
+
+test('a big map: the batched, buffered dump equals bpftool\'s key walk entry for entry', kernelOnly(), async () => {
+  const n = 20_000; // ~2 MB of JSON: several output buffers and batch pages
+  const m = createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: n, name: 'big_dump' });
+  try {
+    const keys: Uint8Array[] = [], values: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = new Uint8Array(4);
+      new DataView(k.buffer).setUint32(0, i * 2654435761 >>> 0, true);
+      keys.push(k);
+      values.push(Uint8Array.from({ length: 8 }, (_, j) => (i + j) & 0xff));
+    }
+    m.updateBatch(keys, values);
+    const id = String(m.info().id);
+    const [o, t, count] = await Promise.all([
+      json(ebpf('-j', 'map', 'dump', 'id', id), 'ebpf'),
+      json(bpftool('-j', 'map', 'dump', 'id', id), 'bpftool'),
+      ok(ebpf('map', 'dump', 'id', id, '--count'), 'count'),
+    ]);
+    assert.equal(o.length, n);
+    assert.deepEqual(o, t);
+    assert.equal(count.trim(), String(n));
+  } finally {
+    m.close();
+  }
+});

@@ -16,7 +16,7 @@ import {
 import { ifindexByName, openMapRef, openMapRefs, openProgRefFd, pinnedMapPaths, type RawMap } from '../map-select.js';
 import { countEntries, entryJson, entryPlain, mapBtfView, mapEntries, type MapBtfView, type RawEntry } from '../map-dump.js';
 import { mapRecords, recordsTable } from '../map-show.js';
-import { hexBlock } from '../hex.js';
+import { hexBlock, writeHexEntry } from '../hex.js';
 import { jsonText, prettyJsonText } from '../map-json.js';
 
 const USAGE = `Usage: ebpf map { show | list }   [MAP]
@@ -221,22 +221,41 @@ function btfFor(m: RawMap): MapBtfView | undefined {
 }
 
 /**
- * JSON text written in pieces: compact output is flushed about every 1 MiB (the
- * newline `out` adds between pieces falls between entries: JSON whitespace), so a
- * huge map never sits in memory as one string; -p collects and re-indents once.
+ * JSON text written in pieces: compact output goes through a 1 MiB byte buffer
+ * flushed as it fills (the newline `out` adds between flushes falls between
+ * entries: JSON whitespace), so a huge map never sits in memory as one string
+ * and raw entries are written byte by byte without building strings.
+ * -p collects and re-indents once.
  */
 class JsonSink {
-  #buf = '';
+  #buf = Buffer.allocUnsafe(1 << 20);
+  #pos = 0;
   #all: string[] = [];
   constructor(readonly ctx: CliContext) {}
+  #room(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return;
+    this.flushBuffer();
+    if (n > this.#buf.length) this.#buf = Buffer.allocUnsafe(n);
+  }
+  flushBuffer(): void {
+    if (this.#pos > 0) this.ctx.out(this.#buf.toString('utf8', 0, this.#pos));
+    this.#pos = 0;
+  }
   write(text: string): void {
     if (this.ctx.pretty) { this.#all.push(text); return; }
-    this.#buf += text;
-    if (this.#buf.length >= 1 << 20) { this.ctx.out(this.#buf); this.#buf = ''; }
+    this.#room(Buffer.byteLength(text));
+    this.#pos += this.#buf.write(text, this.#pos, 'utf8');
+  }
+  /** A raw entry (no BTF, no error), bpftool's shape, straight into the buffer. */
+  writeRaw(e: RawEntry): void {
+    if (this.ctx.pretty) { this.#all.push(entryJson(e, undefined)); return; }
+    const values = e.values ?? [e.value!];
+    this.#room(32 + e.key.length * 7 + values.length * (40 + values[0]!.length * 7));
+    this.#pos = writeHexEntry(this.#buf, this.#pos, e.key, e.values ? undefined : e.value, e.values);
   }
   finish(): void {
     if (this.ctx.pretty) this.ctx.out(prettyJsonText(this.#all.join('')));
-    else if (this.#buf) this.ctx.out(this.#buf);
+    else this.flushBuffer();
   }
 }
 
@@ -251,7 +270,9 @@ function dumpJson(m: RawMap, sink: JsonSink, withHeader: boolean): void {
   sink.write('[');
   let n = 0;
   for (const e of mapEntries(m)) {
-    sink.write((n > 0 ? ',' : '') + entryJson(e, btf));
+    if (n > 0) sink.write(',');
+    if (btf || e.error) sink.write(entryJson(e, btf));
+    else sink.writeRaw(e);
     if (++n % FLUSH_EVERY === 0) progress.tick(n);
   }
   progress.clear();
