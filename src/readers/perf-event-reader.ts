@@ -22,7 +22,7 @@ import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
 import { mapInfoByFd } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
 import { perfEventEnable, perfEventOpen, PerfCountSw, PerfRecord, PerfSample, PerfType } from '../sys/perf-event.js';
-import { Readiness } from './readiness.js';
+import { Readiness, waitAny } from './readiness.js';
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -190,16 +190,17 @@ export class PerfEventReader<T = Uint8Array> implements AsyncIterable<PerfRecord
 
   /** Wait up to `timeoutMs` (forever when omitted) for any CPU's buffer, then consume. Resolves `[]` on timeout/close. */
   async poll(timeoutMs?: number): Promise<PerfRecordOf<T>[]> {
-    if (this.#closed) return [];
-    const now = this.consume();
-    if (now.length) return now;
-    const ready = await new Promise<boolean>((resolve) => {
-      let settled = false;
-      for (const r of this.#rings) r.readiness.wait(timeoutMs).then((ok) => { if (!settled && (ok || timeoutMs !== undefined)) { settled = true; resolve(ok); } });
-      if (this.#rings.length === 0) resolve(false);
-    });
-    if (!ready || this.#closed) return [];
-    return this.consume();
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    for (;;) {
+      if (this.#closed) return [];
+      const now = this.consume();
+      if (now.length) return now;
+      const left = deadline === undefined ? undefined : deadline - Date.now();
+      if (left !== undefined && left <= 0) return [];
+      // perf fds report a wakeup once even when the data was already read
+      // (kernel/events/core.c, perf_poll), so an empty read means: wait again.
+      if (!(await waitAny(this.#rings.map((r) => r.readiness), left))) return this.#closed ? [] : this.consume();
+    }
   }
 
   /** Stream records until `close()`. */

@@ -82,7 +82,14 @@ export class Readiness {
 /** Wait until any of several readiness sources fires (or the timeout). */
 export async function waitAny(sources: readonly Readiness[], timeoutMs?: number): Promise<boolean> {
   if (sources.length === 0) return false;
-  const results = sources.map((s) => s.wait(timeoutMs));
-  const first = await Promise.race(results);
-  return first;
+  // Resolve on the first `true`, or `false` once every source gave up.
+  return new Promise<boolean>((resolve) => {
+    let pending = sources.length;
+    for (const s of sources) {
+      void s.wait(timeoutMs).then((ok) => {
+        if (ok) resolve(true);
+        else if (--pending === 0) resolve(false);
+      });
+    }
+  });
 }
