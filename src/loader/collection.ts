@@ -267,13 +267,13 @@ function loadOne(
   }
   const withBtf = btfFd !== undefined && linked.funcInfo !== undefined;
   try {
-    return loadProgram({
+    return withEagainRetry(() => loadProgram({
       type: p.type, instructions: insns, license: p.license, name: p.name,
       attachType: p.attachType, attachTo: target ? undefined : p.attachTo || undefined, flags: p.programFlags,
       attachProgFd: target?.attachProgFd, attachBtfId: target?.attachBtfId,
       kernelVersion: p.kernelVersion || undefined, logLevel: options.logLevel,
       btf: withBtf ? { fd: btfFd!, funcInfo: linked.funcInfo, funcInfoRecSize: 8, lineInfo: linked.lineInfo, lineInfoRecSize: 16 } : undefined,
-    });
+    }));
   } catch (e) {
     if (e instanceof EbpfError && e.code === 'ENOENT' && /attach target/.test(e.message)) {
       throw new AttachTargetError(p.name, p.attachTo, e.message, { cause: e });
@@ -284,6 +284,22 @@ function loadOne(
       e.message += `\n  the verifier reached an instruction poisoned because its CO-RE relocation matched nothing in the kernel's BTF (guard it with bpf_core_field_exists() or bpf_core_type_exists()):\n    ${poisoned.join('\n    ')}`;
     }
     throw e;
+  }
+}
+
+/**
+ * The verifier gives up with EAGAIN when a signal arrives while it works
+ * (kernel/bpf/verifier.c, do_check: signal_pending). Node receives signals
+ * often (SIGCHLD, profilers), so retry a few times as libbpf does
+ * (bpf.c, sys_bpf_prog_load: up to 5 attempts).
+ */
+function withEagainRetry<T>(fn: () => T): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn();
+    } catch (e) {
+      if (attempt >= 5 || !(e instanceof EbpfError) || e.code !== 'EAGAIN') throw e;
+    }
   }
 }
 
