@@ -39,10 +39,12 @@ import { loadEmulatedMap as loadWith } from './map-file.js';
 
 /**
  * Load a map saved with `saveEmulatedMap` (bytes of a map file) as a new emulated map.
+ * Maps needing more than `options.memoryLimit` bytes (64 MiB by default) are refused, so a
+ * file cannot make the loader allocate without bound.
  * @throws ParseError naming the offset of the first problem in corrupt input.
  */
 export function loadEmulatedMap(bytes: Uint8Array, options: EmulatorOptions = {}): MapBackend {
-  return loadWith(bytes, (d, o) => createEmulatorBackend(d, { ...options, seed: o.seed }));
+  return loadWith(bytes, (d, o) => createEmulatorBackend(d, { ...options, seed: o.seed }), options.memoryLimit);
 }
 
 /** The inner map template and fd resolution for maps that hold objects. */

@@ -26,13 +26,13 @@ import { BloomFilterMap } from './bloom-filter.js';
 import { EmulatedMap } from './emulated-map.js';
 import { HashMap } from './hash-map.js';
 import { QueueStackMap } from './queue-stack.js';
-import { round8, validateEmulatedMapSpec } from './validate.js';
+import { EMULATED_MAP_TYPES, round8, validateEmulatedMapSpec } from './validate.js';
 
 export const MAP_FILE_MAGIC = 'EBPFMAP\0';
 export const MAP_FILE_VERSION = 1;
 const HEADER = 80;
-/** Loading never allocates more than this for one map (bytes of payload). */
-const MAX_PAYLOAD = 1 << 30;
+/** By default loading refuses maps whose arena would exceed this (a file cannot make us allocate more). */
+export const DEFAULT_LOAD_MEMORY_LIMIT = 64 << 20;
 
 const UNSAVEABLE = new Set<number>([MapType.prog_array, MapType.array_of_maps, MapType.hash_of_maps, MapType.ringbuf]);
 
@@ -104,7 +104,7 @@ export function saveEmulatedMap(map: MapBackend): Uint8Array {
 }
 
 /** The header of a map file, checked. Throws ParseError. */
-export function parseMapFileHeader(bytes: Uint8Array): { descriptor: MapDescriptor; frozen: boolean; seed: number; count: number; payload: Uint8Array } {
+export function parseMapFileHeader(bytes: Uint8Array, memoryLimit = DEFAULT_LOAD_MEMORY_LIMIT): { descriptor: MapDescriptor; frozen: boolean; seed: number; count: number; payload: Uint8Array } {
   const fail = (offset: number, msg: string): never => {
     throw new ParseError('map file', offset, msg);
   };
@@ -134,9 +134,9 @@ export function parseMapFileHeader(bytes: Uint8Array): { descriptor: MapDescript
     valueBufferSize: percpu ? round8(valueSize) * nCpus : valueSize,
     id: 0, mapExtra: v.getBigUint64(40, true), btfId: 0, btfKeyTypeId: 0, btfValueTypeId: 0,
   };
-  const err = validateEmulatedMapSpec(descriptor, { memoryLimit: MAX_PAYLOAD });
-  if (err) fail(16, `the map spec is invalid (the kernel would refuse it with errno ${-err})`);
-  if (UNSAVEABLE.has(type)) fail(16, `map type ${type} cannot be stored in a map file`);
+  const err = validateEmulatedMapSpec(descriptor, { memoryLimit });
+  if (err) fail(16, `the map spec is invalid or larger than the ${memoryLimit}-byte load limit (errno ${-err})`);
+  if (UNSAVEABLE.has(type) || !EMULATED_MAP_TYPES.has(type)) fail(16, `map type ${type} cannot be stored in a map file`);
   const payloadSize = v.getUint32(60, true);
   if (payloadSize !== bytes.length - HEADER) fail(60, `payload size ${payloadSize}: the file holds ${bytes.length - HEADER} bytes after the header`);
   const payload = bytes.subarray(HEADER);
@@ -153,8 +153,8 @@ export function parseMapFileHeader(bytes: Uint8Array): { descriptor: MapDescript
  * (normally `createEmulatorBackend`). Throws ParseError for corrupt input, with
  * the offset of the problem.
  */
-export function loadEmulatedMap(bytes: Uint8Array, create: (d: MapDescriptor, options: { seed: number }) => MapBackend): MapBackend {
-  const h = parseMapFileHeader(bytes);
+export function loadEmulatedMap(bytes: Uint8Array, create: (d: MapDescriptor, options: { seed: number }) => MapBackend, memoryLimit = DEFAULT_LOAD_MEMORY_LIMIT): MapBackend {
+  const h = parseMapFileHeader(bytes, memoryLimit);
   const d = h.descriptor;
   const m = create(d, { seed: h.seed });
   if (!(m instanceof EmulatedMap)) throw new TypeError('loadEmulatedMap: create() must return an emulated map');
