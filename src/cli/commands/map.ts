@@ -7,13 +7,13 @@ import type { CliCommand, CliContext } from '../context.js';
 import { CliUsageError, toJson } from '../context.js';
 import { createMap, type MapSpec } from '../../maps/index.js';
 import { KEYLESS_MAP_TYPES, MapFlags, MapType, PERCPU_MAP_TYPES, mapTypeName } from '../../sys/constants.js';
-import { EbpfError, InvalidArgumentError } from '../../sys/errors.js';
+import { BpfError, EbpfError, InvalidArgumentError } from '../../sys/errors.js';
 import { native } from '../../sys/native.js';
 import { HOST_LE } from '../../sys/bpf.js';
 import {
   ArgReader, matchKeyword, parseU32, readData, readMapRef, readProgRef, type MapRef,
 } from '../map-args.js';
-import { ifindexByName, openMapRef, openMapRefs, openProgRefFd, pinnedMapPaths, type RawMap } from '../map-select.js';
+import { fdinfo, ifindexByName, openMapRef, openMapRefs, openProgRefFd, pinnedMapPaths, type RawMap } from '../map-select.js';
 import { countEntries, entryJson, entryPlain, mapBtfView, mapEntries, type MapBtfView, type RawEntry } from '../map-dump.js';
 import { mapRecords, recordsTable } from '../map-show.js';
 import { hexBlock, writeHexEntry } from '../hex.js';
@@ -130,9 +130,19 @@ function withMap<T>(ref: MapRef, access: 'readonly' | 'readwrite', fn: (m: RawMa
   const m = openMapRef(ref, access);
   try {
     return fn(m);
+  } catch (e) {
+    throw explainFrozen(m, e);
   } finally {
     m.close();
   }
+}
+
+/** EPERM on a write to a frozen map means the freeze, not a missing capability (kernel/bpf/syscall.c: bpf_map_write_active / map->frozen). */
+function explainFrozen(m: RawMap, e: unknown): unknown {
+  if (e instanceof BpfError && e.code === 'EPERM' && fdinfo(m.fd).frozen === '1') {
+    return new EbpfError('EPERM', `${e.command}: map ${m.name || '(unnamed)'} is frozen: user space can no longer change it (BPF_MAP_FREEZE)`);
+  }
+  return e;
 }
 
 // ---- show -------------------------------------------------------------------
