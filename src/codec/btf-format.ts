@@ -12,7 +12,7 @@
  *   - bitfields as "0x..." strings of their raw (unsigned) bits
  *   - _Bool as true/false; pointers as unsigned decimal numbers
  *   - char arrays as strings when printable ASCII up to a NUL, else numbers
- *   - enums as the enumerator name, unknown values as numbers
+ *   - enums as the enumerator name, unknown values as (signed) numbers
  *   - anonymous members under the key "" (so an object may repeat "")
  *   - a datasec as {"<section>":[{"<var>":value},...]}
  *   - floats as numbers (bpftool v7.1 prints "(unsupported-kind" there, which is not JSON)
@@ -109,13 +109,23 @@ class Formatter {
     return `"0x${value.toString(16)}"`;
   }
 
+  /**
+   * bpftool's btf_dumper_enum/enum64, quirks kept: a 32-bit-or-smaller enum is
+   * read as a signed integer of its size and compared with the enumerator as
+   * an s32 (so a 1-byte enum holding 200 prints -56, not its name); an enum64
+   * is compared unsigned and an unknown value printed signed.
+   */
   enumValue(t: Extract<BtfType, { kind: 'enum' | 'enum64' }>, at: number): string {
+    if (![1, 2, 4, 8].includes(t.size)) this.fail(`enum of ${t.size} bytes`);
     this.need(at, t.size);
-    const raw = readInt(this.view, at, t.size, t.signed, this.le);
-    for (const e of t.values) {
-      if ((t.signed ? BigInt.asIntN(t.size * 8, e.value) : BigInt.asUintN(t.size * 8, e.value)) === raw) return JSON.stringify(e.name);
+    if (t.kind === 'enum') {
+      const raw = readInt(this.view, at, t.size, true, this.le);
+      for (const e of t.values) if (BigInt.asIntN(32, e.value) === raw) return JSON.stringify(e.name);
+      return raw.toString();
     }
-    return raw.toString();
+    const raw = readInt(this.view, at, t.size, false, this.le);
+    for (const e of t.values) if (BigInt.asUintN(64, e.value) === raw) return JSON.stringify(e.name);
+    return BigInt.asIntN(64, raw).toString();
   }
 
   array(t: Extract<BtfType, { kind: 'array' }>, at: number, depth: number): string {

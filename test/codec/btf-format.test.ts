@@ -23,6 +23,9 @@ const SOURCE = `
 #define __uint(name, val) int (*name)[val]
 #define __type(name, val) typeof(val) *name
 enum color { RED, GREEN = 5, BLUE = -1 };
+enum uns { U0, U1 = 0x80000000 };
+enum __attribute__((packed)) tiny { T0, T1 = 200 };
+enum big64 { B0, B1 = 0xffffffffffffff00ULL };
 typedef unsigned int u32t;
 struct inner { unsigned short a; char tag[4]; };
 struct val {
@@ -45,6 +48,10 @@ struct val {
   unsigned __int128 wide;
   volatile const u32t q;
   unsigned long long wbf:40, wbf2:24;
+  enum uns ue;
+  enum tiny te;
+  enum big64 be;
+  char unprintable[2];
 };
 struct key { unsigned int id; char tag[4]; };
 struct { __uint(type, 1); __uint(max_entries, 16); __type(key, struct key); __type(value, struct val); } hmap SEC(".maps");
@@ -118,6 +125,10 @@ test('formatMapEntryJson is byte-identical to `bpftool -j map dump` for maps wit
   values[0]!.set(Buffer.from('comm\0'), 0);
   values[1]!.fill(0);
   values[2]!.set(Buffer.from('exactly8'), 0);
+  const offsetOf = (name: string): number => val.members.find((m) => m.name === name)!.bitOffset / 8;
+  values[0]![offsetOf('te')] = 200; // T1 in a 1-byte enum: bpftool compares it as s8 -56 and prints -56
+  new DataView(values[1]!.buffer).setUint32(offsetOf('ue'), 0x80000000, true); // U1
+  new DataView(values[2]!.buffer).setBigUint64(offsetOf('be'), 0xffffffffffffff00n, true); // B1
   const keys = values.map((_, i) => new Uint8Array([i, 0, 0, 0, 0x61 + i, 0x62, 0, i]));
   const pcpuValues = fc.sample(fc.uint8Array({ minLength: inner.size, maxLength: inner.size }), { numRuns: 2, seed: seed + 1 });
   const dataBytes = new Uint8Array([0x2a, 0, 0, 0, 0x6f, 0x6b, 0x21, 0, 0, 0]);
@@ -152,6 +163,9 @@ test('formatMapEntryJson is byte-identical to `bpftool -j map dump` for maps wit
     assert.match(hmapJson!, /"name":"comm"/);
     assert.match(hmapJson!, /"name":""/);
     assert.match(hmapJson!, /"name":\[101,120,97,99,116,108,121,56\]/);
+    assert.match(hmapJson!, /"te":-56/);
+    assert.match(hmapJson!, /"ue":"U1"/);
+    assert.match(hmapJson!, /"be":"B1"/);
 
     const pcpuEntries = splitElements(pcpuJson!);
     assert.equal(pcpuEntries.length, 2);
@@ -183,7 +197,7 @@ test('formatBtfJson rules without the kernel: bitfields, 128-bit, enums, strings
   bytes.set(Buffer.from('a"b\\\0'), 0);
   const json = formatBtfJson(btf, val.id, bytes);
   assert.match(json, /^\{"name":"a\\"b\\\\","mac":\[0,0,0,0,0,0\],"sc":\[0,0,0\],"uc":0,"c":0,"b":false,"col":"RED","big":0,"neg":0,"bf1":"0x0","bf2":"0x0","sbf":"0x0","p":0,/);
-  assert.match(json, /"":\{"ui":0,"ub":\[0,0,0,0\]\},"":\{"x":0,"y":0\},"named_u":\{"a":0,"b":""\},"wide":"0x0","q":0,"wbf":"0x0","wbf2":"0x0"\}$/);
+  assert.match(json, /"":\{"ui":0,"ub":\[0,0,0,0\]\},"":\{"x":0,"y":0\},"named_u":\{"a":0,"b":""\},"wide":"0x0","q":0,"wbf":"0x0","wbf2":"0x0","ue":"U0","te":"T0","be":"B0","unprintable":""\}$/);
   assert.throws(() => formatBtfJson(btf, val.id, bytes.subarray(0, 10)), /format btf value: type needs \d+ bytes, data has 10/);
   assert.equal(hexBytesJson(new Uint8Array([0, 255])), '["0x00","0xff"]');
   assert.equal(formatMapEntryJson({ key: new Uint8Array([1]), value: new Uint8Array([2]) }), '{"key":["0x01"],"value":["0x02"]}');
