@@ -255,7 +255,10 @@ export class ElfFile {
  * Throws `ParseError` for anything that is not a well-formed ELF64 file: bad magic,
  * ELF32 (`class 1`), unknown byte order, section headers or names outside the input.
  */
-export function parseElf(bytes: Uint8Array): ElfFile {
+export function parseElf(input: Uint8Array): ElfFile {
+  // A plain Uint8Array view: a Node Buffer's slice() would alias instead of copying, and
+  // specs promise copies (instructions, initial values) that outlive the input.
+  const bytes = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.byteLength < 16) throw new ParseError('ELF header', 0, `file of ${bytes.byteLength} bytes is too short for an ELF identification`);
   for (let i = 0; i < 4; i++) {
     if (bytes[i] !== MAGIC[i]) throw new ParseError('ELF header', i, 'not an ELF file (bad magic, expected 7f 45 4c 46)');

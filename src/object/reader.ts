@@ -49,7 +49,7 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
   const btfSection = elf.sectionByName('.BTF');
   let btf: BtfSpec | undefined;
   if (btfSection) {
-    const raw = elf.sectionData(btfSection);
+    const raw = elf.sectionData(btfSection).slice(); // the spec must not alias the caller's buffer
     btf = wrapBtfErrors(btfSection.offset, () => parseBtf(raw));
     if (btf.littleEndian !== elf.littleEndian) throw new ParseError('.BTF', btfSection.offset, 'BTF byte order differs from the ELF byte order');
   }

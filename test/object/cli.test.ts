@@ -49,6 +49,10 @@ test('object show: readable tables with global variables and their values', { sk
   const j = JSON.parse(ebpf('-j', 'object', 'show', join(FIXTURES_DIR, 'global_data-eb.o')).out);
   const cfg = j.variables.find((v: { name: string }) => v.name === 'rodata_config');
   assert.deepEqual(cfg.value, { mode: 3, threshold: 1000, label: 'cfg' });
+  // .data.foo's initial value: 0xdeadbeef in big-endian byte order, as bpftool prints bytes.
+  const foo = j.maps.find((m: { realName: string }) => m.realName === '.data.foo');
+  assert.deepEqual(foo.initialValue, ['0xde', '0xad', '0xbe', '0xef']);
+  assert.deepEqual(foo.flagNames, ['mmapable']);
 });
 
 test('object show: missing and corrupt files are one-line errors with exit code 1', { skip }, () => {

@@ -39,6 +39,19 @@ function pick(m: ObjectMapSpec | undefined) {
   return [m.type, m.keySize, m.valueSize, m.maxEntries, m.flags];
 }
 
+test('specs hold copies: plain Uint8Arrays independent of a Buffer input', () => {
+  const bytes = readFileSync(join(DIR, 'global_data-el.o'));
+  const s = readCollectionSpec(bytes, { objectName: 'global_data' });
+  const v = s.variables.get('rodata_limit')!;
+  const p = s.programs.get('read_globals')!;
+  for (const a of [v.value, p.instructions, s.maps.get('.rodata')!.data!]) assert.equal(a.constructor, Uint8Array);
+  const before = u32(v.value, 0, true);
+  bytes.fill(0xff);
+  assert.equal(u32(v.value, 0, true), before);
+  assert.equal(u32(s.maps.get('.rodata')!.data!, 0, true), 42);
+  assert.notEqual(p.instructions[0], 0xff);
+});
+
 test('legacy bpf_map_def maps, license and version', () => {
   for (const variant of ['', '-nobtf']) {
     each('legacy_maps', (s) => {

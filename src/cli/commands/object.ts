@@ -29,6 +29,9 @@ const USAGE = `Usage: ebpf object show FILE
        type, attach type, instruction count), externs and BTF of a BPF ELF object.
        OPTIONS := { -j|--json [-p|--pretty] }`;
 
+/** Larger initial values are given by size only in the JSON output. */
+const MAX_VALUE_BYTES = 64 * 1024;
+
 const SECTION_TYPES: Record<number, string> = Object.fromEntries(Object.entries(SectionType).map(([k, v]) => [v, k]));
 
 function sectionFlags(flags: number): string {
@@ -85,7 +88,11 @@ function mapRecord(spec: CollectionSpec, m: ObjectMapSpec): Record<string, unkno
     ...(m.innerMap ? { innerMap: mapRecord(spec, m.innerMap) } : {}),
     ...(m.slots ? { initialSlots: m.slots } : {}),
     ...(m.structOps ? { structOps: m.structOps } : {}),
-    ...(m.data && m.source !== 'data' && m.source !== 'kconfig' ? { initialValue: m.data } : {}),
+    // Initial value bytes (bpftool hex form); .bss and .kconfig start as zeros, and huge
+    // sections are summarised by size so the document stays readable.
+    ...(m.data && m.source !== 'kconfig' && !m.section.startsWith('.bss')
+      ? (m.data.byteLength <= MAX_VALUE_BYTES ? { initialValue: m.data } : { initialValueSize: m.data.byteLength })
+      : {}),
   };
 }
 
