@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { elfSections } from '../../src/btf/elf-sections.js';
 import { parseBtf, type Btf } from '../../src/btf/btf.js';
@@ -219,4 +220,21 @@ test('relocations against the kernel: vmlinux types resolve with the kernel layo
   assert.equal(r.newValue, BigInt(task.members[pidIndex]!.bitOffset / 8));
   const id = calculateCoreRelocation(mine, { insn: 0, typeId: 2, accessString: '0', kind: CoreReloKind.TYPE_ID_TARGET }, coreTarget(vmlinux));
   assert.equal(id.newValue, BigInt(task.id));
+});
+
+test('the candidate index matches a full decode of every type (vmlinux with a layout section, split module BTF)', () => {
+  const base = parseBtf(gunzipSync(readFileSync(`${RELOCS}vmlinux.btf.gz`)));
+  const baseTm = parseBtf(new Uint8Array(readFileSync(`${RELOCS}btf_testmod.btf.base`)));
+  const mod = parseBtf(new Uint8Array(readFileSync(`${RELOCS}btf_testmod.btf`)), { base: baseTm });
+  for (const btf of [base, mod]) {
+    const fast = new CoreTarget(btf);
+    const expected = new Map<string, number[]>();
+    for (let id = 1; id < btf.typeCount; id++) {
+      const n = btf.typeById(id).name;
+      if (!n) continue;
+      const e = essentialName(n);
+      expected.set(e, [...(expected.get(e) ?? []), id]);
+    }
+    for (const [e, ids] of expected) assert.deepEqual(fast.idsByEssentialName(e), ids, e);
+  }
 });
