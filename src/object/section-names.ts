@@ -7,7 +7,7 @@
  * prefix followed by `/` (the rest is the attach target: `kprobe/do_unlinkat`); other
  * patterns match exactly. Older objects (iproute2, cilium's tests, libbpf < 1.0 "sloppy"
  * mode) also use `xdp/foo`, `socket/2`, `classifier/x`: when nothing matches strictly, a
- * pattern followed by `/` or `_` is accepted and `strict` is false.
+ * known name followed by `/` is accepted and `strict` is false.
  */
 import { AttachType, ProgType, type AttachTypeName, type ProgTypeName } from './program-types.js';
 
@@ -203,8 +203,10 @@ function lookupUncached(name: string): SectionInfo | undefined {
     if (isPrefix && name.startsWith(base + '/')) return info(def, name.slice(base.length + 1), true);
   }
   for (const def of SECTION_DEFS) {
-    const base = def.pattern.endsWith('+') ? def.pattern.slice(0, -1) : def.pattern;
-    if (name.startsWith(base + '/')) return info(def, name.slice(base.length + 1), false);
+    const isPrefix = def.pattern.endsWith('+');
+    const base = isPrefix ? def.pattern.slice(0, -1) : def.pattern;
+    // `xdp/foo`: the suffix only names the program; it is no attach target.
+    if (name.startsWith(base + '/')) return info(def, isPrefix ? name.slice(base.length + 1) : '', false);
   }
   return undefined;
 }
