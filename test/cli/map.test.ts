@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { kernelOnly } from '../helpers/kernel.ts';
 import { loadTrivialProgram } from '../helpers/trivial-prog.ts';
@@ -228,6 +228,27 @@ test('queue: push/enqueue by either tool, peek/pop/dequeue by the other, in FIFO
   assert.equal(plain.code, 1);
   assert.match(plain.stderr, /empty map/);
   assert.match(await fails(['map', 'dump', 'pinned', p]), /queue maps have no keys/);
+
+  // a stack pops last-in first; a bloom filter answers membership through peek
+  const stk = pin('st'), bl = pin('bl');
+  await Promise.all([
+    ok(bpftool('map', 'create', stk, 'type', 'stack', 'key', '0', 'value', '4', 'entries', '4', 'name', 'st'), 'stack'),
+    ok(bpftool('map', 'create', bl, 'type', 'bloom_filter', 'key', '0', 'value', '4', 'entries', '16', 'name', 'bl'), 'bloom'),
+  ]);
+  await ok(inproc('map', 'push', 'pinned', stk, 'value', '1', '0', '0', '0'), 'push 1');
+  await ok(inproc('map', 'push', 'pinned', stk, 'value', '2', '0', '0', '0'), 'push 2');
+  await ok(bpftool('map', 'push', 'pinned', bl, 'value', '1', '2', '3', '4'), 'bloom add');
+  const [sp, member, absent] = await Promise.all([
+    json(ebpf('-j', 'map', 'peek', 'pinned', stk), 'stack peek'),
+    inproc('-j', 'map', 'peek', 'pinned', bl, 'value', '1', '2', '3', '4'),
+    inproc('-j', 'map', 'peek', 'pinned', bl, 'value', '4', '3', '2', '1'),
+  ]);
+  assert.deepEqual(sp.value, ['0x02', '0x00', '0x00', '0x00']);
+  assert.deepEqual(await json(bpftool('-j', 'map', 'pop', 'pinned', stk), 'bpftool stack pop'), sp);
+  assert.equal(member.code, 0);
+  assert.deepEqual(JSON.parse(member.stdout).value, ['0x01', '0x02', '0x03', '0x04']);
+  assert.equal(absent.code, 1, 'absent (a false positive needs all 5 hash bits of 128 set by one element: ~1e-7)');
+  assert.equal(absent.stdout.trim(), 'null');
 });
 
 test('freeze, pin, -f pinned paths and name selectors agree with bpftool', kernelOnly(), async () => {
@@ -368,12 +389,15 @@ test('bad input: exit code 1 and one clear line (or {"error"} with -j)', kernelO
     [['map', 'frobnicate'], /unknown command/],
     [['map', 'push', 'pinned', p, 'value', '1', '0', '0', '0'], /have keys/],
   ];
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
   // a few through bin/ebpf for the real exit code and stderr, the rest in-process
   const msgs = await Promise.all(cases.map(([args], i) => fails(args, i % 5 === 0)));
   msgs.forEach((m, i) => assert.match(m, cases[i]![1], `ebpf ${cases[i]![0].join(' ')}`));
   const j = await ebpf('-j', 'map', 'lookup', 'pinned', p, 'key', '1');
   assert.equal(j.code, 1);
   assert.deepEqual(Object.keys(JSON.parse(j.stdout)), ['error']);
+  assert.equal(fds(), before, 'failed commands closed every fd they opened');
   // the flags/pin that failed left nothing behind
   assert.ok(!existsSync(pin('x3')) && !existsSync(pin('x1')));
 });
