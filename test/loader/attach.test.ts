@@ -9,7 +9,7 @@ import { loadAllAndPin } from '../../src/loader/pin-all.js';
 import { linkIds } from '../../src/link/index.js';
 import { ensureBpffs } from '../../src/sys/fs.js';
 import { kernelOnly } from '../helpers/kernel.js';
-import { CILIUM, openFds } from './helpers.js';
+import { CILIUM, getAt, openFds } from './helpers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const FIXTURES = `${ROOT}test/fixtures/`;
@@ -53,7 +53,7 @@ test('callbacks: bpf_for_each_map_elem sums a map (examples/for-each-sum)', kern
   using c = loadCollection(`${ROOT}examples/for-each-sum/sum.bpf.o`, { pinRoot: null });
   for (let k = 1; k <= 10; k++) c.maps.numbers!.set(k, BigInt(k * 100));
   c.programs.sum_numbers!.testRun({ dataIn: new Uint8Array(64) });
-  const bss = c.maps['.bss']!.get(new Uint8Array(4)) as Record<string, unknown> | Uint8Array;
+  const bss = getAt(c.maps['.bss']!, 0) as Record<string, unknown> | Uint8Array;
   const total = bss instanceof Uint8Array ? new DataView(bss.buffer, bss.byteOffset).getBigUint64(0, true) : bss.total;
   assert.equal(total, 5500n);
 });

@@ -69,3 +69,22 @@ export function runRawProgram(progType: number, insns: Uint8Array, license = 'GP
     native().close(fd);
   }
 }
+
+import type { BpfMap } from '../../src/maps/map.js';
+import { InvalidArgumentError } from '../../src/sys/errors.js';
+
+/**
+ * Look up integer key `n` whether the map types its keys (from BTF, as a
+ * number) or takes raw bytes (a little-endian u32): map typing is the map
+ * layer's business, these tests check what the loader put in the map.
+ */
+export function getAt(map: BpfMap<any, any>, n: number): unknown {
+  try {
+    return map.get(n);
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError)) throw e;
+    const k = new Uint8Array(4);
+    new DataView(k.buffer).setUint32(0, n, true);
+    return map.get(k);
+  }
+}
