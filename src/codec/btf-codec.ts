@@ -21,7 +21,7 @@ import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
 import type { Codec } from './codec.js';
 import { compileLayout } from './codegen.js';
 import type { BitfieldBase, FieldLayout, IntSize, Layout } from './layout.js';
-import { arrayTooBig, MAX_ELEMENTS } from './layout.js';
+import { arrayTooBig, MAX_ELEMENTS, MAX_LAYOUT_NODES } from './layout.js';
 import { layoutSize } from './layout.js';
 
 /** Nesting deeper than this is treated as a loop in malformed BTF. */
@@ -60,6 +60,9 @@ export function btfTypeName(btf: BtfSpec, id: number, depth = 0): string {
 }
 
 class Lowering {
+  private nodes = 0;
+  /** Struct/union/datasec ids on the current path: a struct containing itself by value is malformed. */
+  private readonly open = new Set<number>();
   constructor(readonly btf: BtfSpec, readonly rootName: string) {}
 
   fail(where: string, message: string): never {
@@ -68,6 +71,7 @@ class Lowering {
 
   type(id: number, where: string, depth: number): Layout {
     if (depth > MAX_DEPTH) this.fail(where, `types nest deeper than ${MAX_DEPTH} (a loop in the BTF?)`);
+    if (++this.nodes > MAX_LAYOUT_NODES) this.fail(where, `type has more than ${MAX_LAYOUT_NODES} members and elements in total`);
     let t: BtfType;
     try {
       t = this.btf.typeById(id);
@@ -86,8 +90,15 @@ class Lowering {
         if (![1, 2, 4, 8].includes(t.size)) this.fail(where, `enum of ${t.size} bytes`);
         return { kind: 'enum', size: t.size as IntSize, signed: t.signed, values: t.values };
       case 'array': return this.array(t.elemType, t.nelems, where, depth);
-      case 'struct': case 'union': return this.composite(t, where, depth);
-      case 'datasec': return this.datasec(t, where, depth);
+      case 'struct': case 'union': case 'datasec': {
+        if (this.open.has(t.id)) this.fail(where, `${btfTypeName(this.btf, t.id)} contains itself`);
+        this.open.add(t.id);
+        try {
+          return t.kind === 'datasec' ? this.datasec(t, where, depth) : this.composite(t, where, depth);
+        } finally {
+          this.open.delete(t.id);
+        }
+      }
       case 'void':
         return this.fail(where, 'void has no value layout (a map without a key or value type uses raw bytes)');
       case 'fwd':

@@ -30,7 +30,11 @@ const MAX_SIZE_FORMATTED = 2 ** 30;
 
 const MAX_DEPTH = 64;
 
+/** Most values formatted per call: bounds the walk over malformed (exponentially expanding) BTF. */
+const MAX_FORMAT_NODES = 2 ** 25;
+
 class Formatter {
+  private nodes = 0;
   constructor(readonly btf: BtfSpec, readonly view: DataView, readonly le: boolean) {}
 
   fail(message: string): never {
@@ -43,6 +47,7 @@ class Formatter {
 
   type(id: number, at: number, depth: number): string {
     if (depth > MAX_DEPTH) this.fail(`types nest deeper than ${MAX_DEPTH}`);
+    if (++this.nodes > MAX_FORMAT_NODES) this.fail(`more than ${MAX_FORMAT_NODES} values in one type`);
     const t = this.btf.typeById(id);
     switch (t.kind) {
       case 'typedef': case 'const': case 'volatile': case 'restrict': case 'type_tag':

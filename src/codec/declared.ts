@@ -15,7 +15,7 @@ import type { Codec } from './codec.js';
 import { compileLayout } from './codegen.js';
 import type { ScalarTypeName, TypeDecl } from './declared-types.js';
 import type { FieldLayout, Layout } from './layout.js';
-import { arrayTooBig, layoutSize, MAX_ELEMENTS } from './layout.js';
+import { arrayTooBig, layoutSize, MAX_ELEMENTS, MAX_LAYOUT_NODES } from './layout.js';
 
 /** Largest declared type, to refuse nonsense sizes before anything is allocated (1 GiB). */
 export const MAX_DECLARED_SIZE = 2 ** 30;
@@ -60,7 +60,11 @@ function checkCount(path: string, what: string, n: unknown, min: number): number
   return n;
 }
 
+/** Nodes lowered so far in the current compile (declarations can reuse sub-objects, a DAG). */
+let lowered = 0;
+
 function lower(decl: TypeDecl, path: string): Lowered {
+  if (++lowered > MAX_LAYOUT_NODES) bad(path, `type has more than ${MAX_LAYOUT_NODES} fields and elements in total`);
   if (typeof decl === 'string') {
     const layout = Object.hasOwn(scalars, decl) ? scalars[decl] : undefined;
     if (!layout) bad(path, `unknown scalar type ${JSON.stringify(decl)} (expected one of ${Object.keys(scalars).join(', ')})`);
@@ -125,6 +129,7 @@ export interface CompileDeclOptions {
 
 /** Byte offsets of a declared struct's fields, as C `offsetof` gives them. Throws like `compileTypeDecl`. */
 export function structOffsets(decl: TypeDecl): { name: string; offset: number; size: number }[] {
+  lowered = 0;
   const { layout } = lower(decl, '');
   if (layout.kind !== 'struct') throw new InvalidArgumentError('type declaration: not a struct');
   return layout.fields.map((f) => ({ name: f.name, offset: 'offset' in f ? f.offset : f.bitOffset >> 3, size: 'layout' in f ? layoutSize(f.layout) : 0 }));
@@ -139,6 +144,7 @@ export function structOffsets(decl: TypeDecl): { name: string; offset: number; s
  */
 export function compileTypeDecl<T = unknown>(decl: TypeDecl, options: CompileDeclOptions = {}): Codec<T> {
   if (isCodec(decl)) return decl as Codec<T>;
+  lowered = 0;
   const { layout, align, description } = lower(decl, '');
   return compileLayout<T>(layout, { description, align, littleEndian: options.littleEndian ?? endianness() === 'LE' });
 }

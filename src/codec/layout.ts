@@ -16,6 +16,13 @@ export const MAX_ELEMENTS = 2 ** 24;
 /** Most elements of zero size (empty structs), whose byte size bounds nothing. */
 export const MAX_EMPTY_ELEMENTS = 2 ** 16;
 
+/**
+ * Most layout nodes one codec may have. Types are trees expanded from a DAG
+ * (BTF, or a declaration reusing sub-objects), so a small malformed input could
+ * otherwise expand exponentially; real map types have at most a few thousand.
+ */
+export const MAX_LAYOUT_NODES = 100_000;
+
 /** True when an array of `length` elements of `elemSize` bytes is too big to compile. */
 export function arrayTooBig(elemSize: number, length: number, maxBytes: number): boolean {
   return elemSize * length > maxBytes || length > (elemSize === 0 ? MAX_EMPTY_ELEMENTS : MAX_ELEMENTS);

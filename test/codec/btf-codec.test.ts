@@ -272,3 +272,15 @@ test('fuzz: arbitrary (malformed) BTF graphs compile or fail with a typed error;
     { numRuns: 1500 },
   );
 });
+
+test('self-containing and exponentially expanding BTF fail fast with a typed error', () => {
+  const m = (type: number) => ({ name: 'a', type, bitOffset: 0, bitfieldSize: 0 });
+  const types: BtfType[] = [{ id: 1, kind: 'struct', name: 'loop', size: 4, members: [m(1), m(1)] }];
+  for (let i = 2; i < 40; i++) types.push({ id: i, kind: 'struct', name: `z${i}`, size: 0, members: [m(i + 1), m(i + 1), m(i + 1), m(i + 1)] });
+  types.push({ id: 40, kind: 'struct', name: 'leaf', size: 0, members: [] });
+  const btf = fakeBtf(types);
+  const t0 = Date.now();
+  assert.throws(() => compileBtfCodec(btf, 1), /struct loop\.a: struct loop contains itself/);
+  assert.throws(() => compileBtfCodec(btf, 2), /more than 100000 members and elements/);
+  assert.ok(Date.now() - t0 < 5000);
+});

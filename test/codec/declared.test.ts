@@ -242,3 +242,9 @@ test('big-endian codecs write big-endian', () => {
   assert.deepEqual([...bytes], [1, 2, 0, 0, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0, 7, 8]);
   assert.deepEqual(back, { a: 0x0102, b: 0x03040506, c: 0x0708n });
 });
+
+test('a declaration reusing sub-objects cannot expand without bound', () => {
+  let d: TypeDecl = { struct: [] };
+  for (let i = 0; i < 40; i++) d = { struct: [['a', d], ['b', d], ['c', d]] };
+  assert.throws(() => compileTypeDecl(d), /more than 100000 fields and elements/);
+});
