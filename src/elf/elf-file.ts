@@ -19,7 +19,7 @@
 import { ParseError } from '../sys/errors.js';
 import { ByteReader, cString } from './bytes.js';
 import {
-  BpfReloc, ELF64_EHDR_SIZE, ELF64_REL_SIZE, ELF64_RELA_SIZE, ELF64_SHDR_SIZE, ELF64_SYM_SIZE,
+  BpfReloc, EM_BPF, ELF64_EHDR_SIZE, ELF64_REL_SIZE, ELF64_RELA_SIZE, ELF64_SHDR_SIZE, ELF64_SYM_SIZE,
   ElfClass, ElfData, SHN_UNDEF, SHN_XINDEX, SectionType,
 } from './constants.js';
 
@@ -241,7 +241,8 @@ export class ElfFile {
       // r_info = sym << 32 | type, read as two u32 halves (no BigInt per entry).
       const type = r.u32('r_info', at + (this.littleEndian ? 8 : 12));
       const symbolIndex = r.u32('r_info', at + (this.littleEndian ? 12 : 8));
-      if (!KNOWN_RELOCS.has(type)) throw new ParseError(what, at + 8, `unknown BPF relocation type ${type}`);
+      // Relocation types are per machine: only BPF's are checked (other machines' pass as numbers).
+      if (this.header.machine === EM_BPF && !KNOWN_RELOCS.has(type)) throw new ParseError(what, at + 8, `unknown BPF relocation type ${type}`);
       if (symbolIndex >= symbolCount) throw new ParseError(what, at + 8, `symbol index ${symbolIndex} out of range (${symbolCount} symbols)`);
       entries[i] = { offset, type, symbolIndex, addend: isRela ? r.i64('r_addend', at + 16) : 0n };
     }

@@ -8,12 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseElf, SectionType, SymbolType } from '../../src/elf/index.js';
 import { ParseError } from '../../src/sys/errors.js';
-import { CILIUM_ROOT, FIXTURES_DIR, debianObjects, toolSkip, walkObjects } from '../object/tools.js';
+import { readCollectionSpec, ObjectError } from '../../src/object/index.js';
+import { join } from 'node:path';
+import { CILIUM_ROOT, FIXTURES_DIR, bpfFixtures, debianObjects, toolSkip, walkObjects } from '../object/tools.js';
 
 interface ReadobjJson {
   Sections: { Section: { Index: number; Name: { Name: string }; Type: { Value: number }; Flags: { Value: number }; Offset: number; Size: number; Link: number; Info: number; AddressAlignment: number; EntrySize: number } }[];
   Symbols: { Symbol: { Name: { Name: string }; Value: number; Size: number; Binding: { Value: number }; Type: { Value: number }; Other: { Value: number }; Section: { Value: number } } }[];
-  Relocations?: { SectionIndex: number; Relocs: { Relocation: { Offset: number; Type: { Value: number }; Symbol: { Name: string; Value: number } } }[] }[];
+  Relocations?: { SectionIndex: number; Relocs: { Relocation: { Offset: number; Type: { Value: number }; Symbol: { Name: string; Value: number }; Addend?: number } }[] }[];
 }
 
 /** One llvm-readobj run for all files (one process per file would take seconds). */
@@ -22,7 +24,8 @@ function readobj(paths: string[]): ReadobjJson[] {
   return JSON.parse(out.toString()) as ReadobjJson[];
 }
 
-const objects = [...walkObjects(CILIUM_ROOT), ...walkObjects(FIXTURES_DIR), ...debianObjects()];
+// x86-64 too: its RELA relocations exercise the path BPF objects rarely use.
+const objects = [...walkObjects(CILIUM_ROOT), ...bpfFixtures(), join(FIXTURES_DIR, 'other-x86_64.o'), ...debianObjects()];
 
 test('sections, symbols and relocations match llvm-readobj-19', { skip: toolSkip('llvm-readobj-19') || (objects.length === 0 && 'no objects') }, () => {
   assert.ok(objects.length > 0);
@@ -42,8 +45,9 @@ test('sections, symbols and relocations match llvm-readobj-19', { skip: toolSkip
       `${path}: symbols`,
     );
     assert.deepEqual(
-      elf.relocations().map((r) => [r.section.index, r.entries.map((e) => [e.offset, e.type, e.symbolIndex])]),
-      (want.Relocations ?? []).map((r) => [r.SectionIndex, r.Relocs.map(({ Relocation: e }) => [e.Offset, e.Type.Value, e.Symbol.Value])]),
+      elf.relocations().map((r) => [r.section.index, r.entries.map((e) => [e.offset, e.type, e.symbolIndex, Number(BigInt.asUintN(64, e.addend))])]),
+      // llvm prints addends as unsigned 64-bit JSON numbers (so -4 is 2^64-4, as a double).
+      (want.Relocations ?? []).map((r) => [r.SectionIndex, r.Relocs.map(({ Relocation: e }) => [e.Offset, e.Type.Value, e.Symbol.Value, e.Addend ?? 0])]),
       `${path}: relocations`,
     );
   }
@@ -107,6 +111,18 @@ test('ELF32, bad magic, bad byte order and truncation give ParseError naming the
   const badName = good.slice();
   new DataView(badName.buffer).setUint32(shoff + 2 * 64, 9999, true);
   assert.throws(() => parseElf(badName), (e: unknown) => e instanceof ParseError && /string offset/.test(e.message));
+});
+
+test('an x86-64 object: RELA relocations with addends; readCollectionSpec refuses it; ELF32 is refused', () => {
+  const x86 = parseElf(readFileSync(join(FIXTURES_DIR, 'other-x86_64.o')));
+  assert.equal(x86.header.machine, 62);
+  const rela = x86.relocations().find((r) => r.section.type === SectionType.RELA && r.target.name === '.text');
+  assert.ok(rela && rela.entries.length >= 2);
+  // R_X86_64_PLT32 / PC32 / REX_GOTPCRELX relocations carry addend -4 for the call/mov displacement.
+  assert.ok(rela.entries.every((e) => e.addend === -4n), JSON.stringify(rela.entries, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+  assert.deepEqual(rela.entries.map((e) => x86.symbols()[e.symbolIndex]!.name).sort(), ['bump', 'counter']);
+  assert.throws(() => readCollectionSpec(readFileSync(join(FIXTURES_DIR, 'other-x86_64.o'))), (e: unknown) => e instanceof ObjectError && /not BPF/.test(e.message));
+  assert.throws(() => parseElf(readFileSync(join(FIXTURES_DIR, 'other-i386.o'))), (e: unknown) => e instanceof ParseError && /ELF32/.test(e.message));
 });
 
 test('a real object and llvm agree that there is no symbol table in a stripped file', { skip: !existsSync(CILIUM_ROOT) && 'no test data' }, () => {

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { readCollectionSpec } from '../../src/object/index.js';
-import { CILIUM_ROOT, FIXTURES_DIR, debianObjects, debianSkip, toolSkip, walkObjects } from './tools.js';
+import { CILIUM_ROOT, bpfFixtures, debianObjects, debianSkip, toolSkip, walkObjects } from './tools.js';
 
 function skeletonNames(path: string): { maps: string[]; progs: string[] } | undefined {
   const r = spawnSync('bpftool', ['gen', 'skeleton', path, 'name', 'obj'], { encoding: 'utf8' });
@@ -51,7 +51,7 @@ test('map and program names match libbpf for the cilium objects', { skip: toolSk
 test('map and program names match libbpf for our fixtures', { skip: toolSkip('bpftool') }, () => {
   // libbpf opens only its host's byte order, refuses the legacy `maps` fixtures and
   // kconfig externs without BTF; every other fixture must match.
-  const files = walkObjects(FIXTURES_DIR).filter((f) => f.includes('-el') && !/(legacy|iproute2)_maps|global_data-el-nobtf/.test(f));
+  const files = bpfFixtures().filter((f) => f.includes('-el') && !/(legacy|iproute2)_maps|global_data-el-nobtf/.test(f));
   assert.equal(compareAll(files), files.length);
 });
 
@@ -76,7 +76,7 @@ function objdumpSections(paths: string[]): Map<string, Map<string, string>> {
 }
 
 test('function instructions match llvm-objdump-19 byte for byte', { skip: toolSkip('llvm-objdump-19') }, () => {
-  const paths = [...walkObjects(FIXTURES_DIR), ...walkObjects(CILIUM_ROOT).filter((f) => !f.includes('/invalid_')), ...debianObjects()];
+  const paths = [...bpfFixtures(), ...walkObjects(CILIUM_ROOT).filter((f) => !f.includes('/invalid_')), ...debianObjects()];
   const dumps = objdumpSections(paths);
   let compared = 0;
   for (const path of paths) {

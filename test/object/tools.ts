@@ -38,6 +38,11 @@ export function walkObjects(dir: string): string[] {
   return out.sort();
 }
 
+/** Our BPF fixtures (test/fixtures/*.o without the non-BPF `other-*` objects). */
+export function bpfFixtures(): string[] {
+  return walkObjects(FIXTURES_DIR).filter((f) => !/\/other-[^/]*$/.test(f));
+}
+
 export function debianObjects(): string[] {
   return DEBIAN_DIRS.flatMap((d) => walkObjects(d));
 }
