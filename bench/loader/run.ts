@@ -8,7 +8,8 @@
  * Needs root and bpffs. Reports the median of N runs per object.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { loadCollectionSpecSync } from '../../src/object/index.js';
 import { loadCollection } from '../../src/loader/collection.js';
 import { coreTarget } from '../../src/loader/core-relocate.js';
 import { loadKernelBtf } from '../../src/btf/kernel.js';
@@ -44,10 +45,16 @@ console.log('|---|---|---|---|');
 for (const [name, path] of OBJECTS) {
   loadCollection(path, { pinRoot: null }).close(); // warm up: JIT, kernel BTF cache
   const ours = median(Array.from({ length: N }, () => time(() => loadCollection(path, { pinRoot: null }).close())));
+  // libbpf pins LIBBPF_PIN_BY_NAME maps under /sys/fs/bpf and would reuse them next time:
+  // remove them after every run so both sides create every map.
+  const byName = [...loadCollectionSpecSync(path).maps.values()].filter((m) => m.pinning === 1).map((m) => `/sys/fs/bpf/${m.realName}`);
+  const preexisting = new Set(byName.filter((p) => existsSync(p)));
   const theirs = median(Array.from({ length: N }, () => {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
-    return time(() => execFileSync('bpftool', ['prog', 'loadall', path, `${dir}/p`], { stdio: 'pipe' }));
+    const ms = time(() => execFileSync('bpftool', ['prog', 'loadall', path, `${dir}/p`], { stdio: 'pipe' }));
+    for (const p of byName) if (!preexisting.has(p)) rmSync(p, { force: true });
+    return ms;
   }));
   rmSync(dir, { recursive: true, force: true });
   console.log(`| ${name} | ${ours.toFixed(2)} | ${theirs.toFixed(2)} | ${(theirs - spawn).toFixed(2)} |`);
