@@ -74,3 +74,26 @@ test('object show: missing and corrupt files are one-line errors with exit code 
   assert.equal(ebpf('object', 'frobnicate').code, 1);
   assert.equal(ebpf('object', 'help').code, 0);
 });
+
+test('object dump: disassembly of every function with relocation notes; one program; JSON', { skip }, () => {
+  const path = join(FIXTURES_DIR, 'subprogs-el.o');
+  const all = ebpf('object', 'dump', path);
+  assert.equal(all.code, 0, all.err);
+  for (const head of ['func global_helper (section .text):', 'func square (section .text):', 'prog with_calls (section tp_btf/sched_switch):', 'prog also_calls (section fentry/do_unlinkat):']) {
+    assert.ok(all.out.includes(head), head);
+  }
+  assert.match(all.out, /call bpf_loop#181\n/);
+  assert.match(all.out, /; &loop_body\n/);
+  assert.match(all.out, /; map results\n/);
+  assert.match(all.out, /; call square\n/);
+  const one = JSON.parse(ebpf('-j', 'object', 'dump', path, 'prog', 'also_calls').out);
+  assert.equal(one.length, 1);
+  assert.equal(one[0].name, 'also_calls');
+  assert.deepEqual(one[0].insns.filter((i: { relocation?: string }) => i.relocation).map((i: { relocation: string }) => i.relocation).sort(), ['call global_helper', 'call square']);
+  // The last instruction's slot index + 1 is the function's instruction count.
+  const spec = JSON.parse(ebpf('-j', 'object', 'show', path).out);
+  assert.equal(one[0].insns.at(-1).index + 1, spec.programs.find((p: { name: string }) => p.name === 'also_calls').insns);
+  const missing = ebpf('object', 'dump', path, 'prog', 'nope');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /no program named 'nope'/);
+});

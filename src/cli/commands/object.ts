@@ -20,13 +20,18 @@ import { MapFlags } from '../../sys/constants.js';
 import { EbpfError } from '../../sys/errors.js';
 import { btfTypeName } from '../../codec/btf-codec.js';
 import { formatBtfJson } from '../../codec/btf-format.js';
+import { decode, formatInstruction, slots } from '../../asm/index.js';
+import type { FunctionSpec } from '../../object/spec.js';
 
 const USAGE = `Usage: ebpf object show FILE
+       ebpf object dump FILE [{ prog | func } NAME]
        ebpf object help
 
        Shows the sections, maps (type, key/value types and sizes, flags, pinning,
        initial values), global variables with their values, programs (section,
        type, attach type, instruction count), externs and BTF of a BPF ELF object.
+       'dump' disassembles its programs and subprograms (one or all), with what
+       each relocated instruction refers to (map, global variable, call, extern).
        OPTIONS := { -j|--json [-p|--pretty] }`;
 
 /** Larger initial values are given by size only in the JSON output. */
@@ -203,6 +208,59 @@ function show(args: string[], ctx: CliContext): number {
   return 0;
 }
 
+/** What a relocated instruction refers to, as a comment (`map counts`, `.rodata+8`). */
+function relocationNote(r: ProgramRelocation): string {
+  switch (r.kind) {
+    case 'map': return `map ${r.map}`;
+    case 'data': return `${r.map}+${r.offset}`;
+    case 'call': return `call ${r.function}`;
+    case 'func_addr': return `&${r.function}`;
+    case 'extern': return `extern ${r.extern}`;
+  }
+}
+
+/** One function's disassembly: slot index, text, relocation note. */
+export function disassembleFunction(f: FunctionSpec, littleEndian: boolean): { index: number; text: string; relocation?: string }[] {
+  const notes = new Map(f.relocations.map((r) => [r.insn, relocationNote(r)]));
+  const out: { index: number; text: string; relocation?: string }[] = [];
+  let index = 0;
+  for (const insn of decode(f.instructions, littleEndian ? 'le' : 'be')) {
+    const note = notes.get(index);
+    out.push({ index, text: formatInstruction(insn), ...(note ? { relocation: note } : {}) });
+    index += slots(insn);
+  }
+  return out;
+}
+
+function dump(args: string[], ctx: CliContext): number {
+  const [path, kind, name, ...extra] = args;
+  if (!path) throw new CliUsageError('expected FILE: ebpf object dump FILE [{ prog | func } NAME]');
+  if (kind !== undefined && kind !== 'prog' && kind !== 'func') throw new CliUsageError(`expected 'prog NAME' or 'func NAME', got '${kind}'`);
+  if (kind !== undefined && name === undefined) throw new CliUsageError(`expected a name after '${kind}'`);
+  if (extra.length) throw new CliUsageError(`unexpected argument '${extra[0]}'`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new EbpfError((e as NodeJS.ErrnoException).code ?? 'EIO', `can't read ${path}: ${(e as Error).message}`);
+  }
+  const spec = readCollectionSpec(bytes, { objectName: objectNameFromPath(path) });
+  const fns = spec.functions.filter((f) => name === undefined || f.name === name);
+  if (fns.length === 0) throw new EbpfError('ENOENT', `no ${kind === 'prog' ? 'program' : 'function'} named '${name}' in ${path}`);
+  const records = fns.map((f) => ({
+    name: f.name,
+    section: f.section,
+    program: spec.programs.has(f.name) && spec.programs.get(f.name)!.section === f.section,
+    insns: disassembleFunction(f, spec.littleEndian),
+  }));
+  emit(ctx, records, () => records.map((r) => {
+    const head = `${r.program ? 'prog' : 'func'} ${r.name} (section ${r.section}):`;
+    const width = Math.max(...r.insns.map((i) => i.text.length));
+    return [head, ...r.insns.map((i) => `${String(i.index).padStart(4)}: ${i.relocation ? `${i.text.padEnd(width)}  ; ${i.relocation}` : i.text}`)].join('\n');
+  }).join('\n\n'));
+  return 0;
+}
+
 export const command: CliCommand = {
   name: 'object',
   summary: 'show the maps, variables and programs of a BPF ELF object (no kernel needed)',
@@ -214,6 +272,7 @@ export const command: CliCommand = {
       return verb ? 0 : 1;
     }
     if ('show'.startsWith(verb) || 'list'.startsWith(verb)) return show(rest, ctx);
+    if ('dump'.startsWith(verb)) return dump(rest, ctx);
     throw new CliUsageError(`unknown command '${verb}' for object\n${USAGE}`);
   },
 };
