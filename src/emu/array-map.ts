@@ -24,6 +24,12 @@ export class ArrayMap extends EmulatedMap {
   readonly #max: number;
   readonly #vsize: number;
   readonly #cpus: number;
+  /** Word views of the scratch key and value for the hot path (the scratch buffers are 8-byte aligned). */
+  readonly #k32: Uint32Array;
+  readonly #v32: Int32Array;
+  /** Words to copy on the hot path, or -1 when the value is not whole words. */
+  readonly #words: number;
+  #fast: boolean;
 
   constructor(d: MapDescriptor, arena?: Arena, shared = false) {
     const percpu = d.type === MapType.percpu_array;
@@ -37,6 +43,15 @@ export class ArrayMap extends EmulatedMap {
     this.#max = d.maxEntries;
     this.#vsize = d.valueSize;
     this.#cpus = percpu ? d.nCpus : 1;
+    this.#k32 = new Uint32Array(this.key.buffer, 0, 1);
+    this.#v32 = new Int32Array(this.value.buffer, 0, this.value.buffer.byteLength >> 2);
+    this.#words = d.valueSize % 4 === 0 ? d.valueSize >> 2 : -1;
+    this.#fast = this.canRead && !percpu && !this.arena.shared;
+  }
+
+  override close(): void {
+    this.#fast = false;
+    super.close();
   }
 
   /** Byte offset in `arena.buffer` of the value at `index` (of CPU `cpu` for per-CPU arrays), or -1 when out of range. */
@@ -46,12 +61,19 @@ export class ArrayMap extends EmulatedMap {
   }
 
   override lookup(flags: number): number {
-    // Hot path for the common case; the checks are the base class's, inlined.
-    if (flags === 0 && this.canRead && !this.percpu && !this.arena.shared && !this.closed) {
-      const k = this.key;
-      const index = (k[0]! | (k[1]! << 8) | (k[2]! << 16) | (k[3]! << 24)) >>> 0;
+    // Hot path (unshared, readable, not per-CPU): the base class's checks are constant here.
+    if (flags === 0 && this.#fast) {
+      const index = this.#k32[0]!;
       if (index >= this.#max) return -ENOENT;
-      copyBytes(this.arena.u8, index * this.stride, this.value, 0, this.#vsize);
+      const n = this.#words;
+      if (n >= 0) {
+        const src = this.arena.i32;
+        const v = this.#v32;
+        const w = (index * this.stride) >> 2;
+        for (let i = 0; i < n; i++) v[i] = src[w + i]!;
+      } else {
+        copyBytes(this.arena.u8, index * this.stride, this.value, 0, this.#vsize);
+      }
       return 0;
     }
     return super.lookup(flags);

@@ -16,7 +16,10 @@
  *   record:  0 next  4 hash  8 generation  12 freed-epoch  16 lru prev  20 lru next
  *            24 key (round_up(key_size, 8))  then the value (round_up(value_size, 8), × CPUs for per-CPU maps)
  *
- * Reuse rule (the emulator's RCU): a record freed by delete or replace goes to a
+ * Updates of an existing key write the value in place (its offset stays valid) and move
+ * the element to its bucket head, as the kernel's replace does.
+ *
+ * Reuse rule (the emulator's RCU): a record freed by delete (or LRU replacement) goes to a
  * "limbo" FIFO stamped with the current epoch; the epoch advances once per
  * event-loop turn. A record is reused only after its epoch has passed, or, if
  * more than `slack` records were freed within one turn, oldest first. Its
@@ -73,6 +76,11 @@ export class HashMap extends EmulatedMap {
   readonly #mask: number;
   readonly #words: Int32Array;
   #epochScheduled = false;
+  /** Hot path for 4-byte keys and whole-word values on unshared maps (see lookup/update). */
+  readonly #k32: Uint32Array;
+  readonly #v32: Int32Array;
+  readonly #vwords: number;
+  #fast: boolean;
 
   constructor(d: MapDescriptor, options: HashMapOptions = {}, arena?: Arena) {
     const percpu = d.type === MapType.percpu_hash || d.type === MapType.lru_percpu_hash;
@@ -102,6 +110,10 @@ export class HashMap extends EmulatedMap {
     this.#vregion = vregion;
     this.#mask = nBuckets - 1;
     this.#words = new Int32Array(Math.ceil(d.keySize / 4));
+    this.#k32 = new Uint32Array(this.key.buffer, 0, 1);
+    this.#v32 = new Int32Array(this.value.buffer, 0, this.value.buffer.byteLength >> 2);
+    this.#vwords = this.#vcopy % 4 === 0 ? this.#vcopy >> 2 : -1;
+    this.#fast = !this.arena.shared && d.keySize === 4 && this.#vwords >= 0;
     if (fresh) {
       const i32 = this.arena.i32;
       i32[H_CAPACITY] = initial;
@@ -311,6 +323,24 @@ export class HashMap extends EmulatedMap {
 
   // ---- map operations ----
   override lookup(flags: number): number {
+    if (flags === 0 && this.#fast && this.canRead) {
+      // u32 keys, whole-word values: hash and compare the key word, copy words.
+      const i32 = this.arena.i32;
+      const x = this.#k32[0]! | 0;
+      const hash = jhashWord(x, i32[H_SEED]!);
+      let rec = i32[HEADER_WORDS + (hash & this.#mask)]!;
+      while (rec !== NIL) {
+        const w = (this.recordBase + rec * this.recordSize) >> 2;
+        if (i32[w + 1] === hash && i32[w + 6] === x) {
+          const v = this.#v32;
+          const src = w + ((REC_HEADER + this.#kpad) >> 2);
+          for (let i = 0; i < this.#vwords; i++) v[i] = i32[src + i]!;
+          return 0;
+        }
+        rec = i32[w]!;
+      }
+      return -ENOENT;
+    }
     if (flags === 0 && this.canRead && !this.arena.shared && !this.closed) {
       return this.lookupAt(this.key, 0, this.value, 0);
     }
@@ -324,7 +354,38 @@ export class HashMap extends EmulatedMap {
     return 0;
   }
 
+  override close(): void {
+    this.#fast = false;
+    super.close();
+  }
+
   override update(flags: number): number {
+    if (this.#fast && flags === 0 && !this.lru && !this.percpu && this.writable()) {
+      // BPF_ANY on a present u32 key: overwrite in place and move to the bucket head.
+      const i32 = this.arena.i32;
+      const x = this.#k32[0]! | 0;
+      const hash = jhashWord(x, i32[H_SEED]!);
+      const b = HEADER_WORDS + (hash & this.#mask);
+      let prev = NIL;
+      let rec = i32[b]!;
+      while (rec !== NIL) {
+        const w = (this.recordBase + rec * this.recordSize) >> 2;
+        if (i32[w + 1] === hash && i32[w + 6] === x) {
+          if (prev !== NIL) {
+            i32[(this.recordBase + prev * this.recordSize) >> 2] = i32[w]!;
+            i32[w] = i32[b]!;
+            i32[b] = rec;
+          }
+          const v = this.#v32;
+          const dst = w + ((REC_HEADER + this.#kpad) >> 2);
+          for (let i = 0; i < this.#vwords; i++) i32[dst + i] = v[i]!;
+          return 0;
+        }
+        prev = rec;
+        rec = i32[w]!;
+      }
+      return this.updateAt(this.key, 0, this.value, 0, 0);
+    }
     if (!this.arena.shared && this.writable() && !this.closed && (flags & 4) === 0) {
       return this.updateAt(this.key, 0, this.value, 0, flags);
     }
@@ -352,17 +413,26 @@ export class HashMap extends EmulatedMap {
       copyBytes(v, vo, this.arena.u8, this.#recOff(old) + REC_HEADER + this.#kpad, this.#vcopy);
       return 0;
     }
+    if (old !== NIL) {
+      // The kernel links a fresh element at the bucket head and frees the old one
+      // (htab_map_update_elem()); the emulator writes the value in place — its offset
+      // stays valid for holders — and moves the element to the head: same order.
+      const i32 = this.arena.i32;
+      const b = HEADER_WORDS + (hash & this.#mask);
+      if (i32[b] !== old) {
+        this.#unlink(old, hash);
+        i32[this.#recOff(old) >> 2] = i32[b]!;
+        i32[b] = old;
+      }
+      copyBytes(v, vo, this.arena.u8, this.#recOff(old) + REC_HEADER + this.#kpad, this.#vcopy);
+      return 0;
+    }
     // alloc_htab_elem(): no free element (prealloc) or map full (is_map_full) → E2BIG
-    if (old === NIL && this.arena.i32[H_COUNT]! >= this.maxEntries) return -E2BIG;
+    if (this.arena.i32[H_COUNT]! >= this.maxEntries) return -E2BIG;
     const rec = this.#alloc();
     this.#fill(rec, k, ko, v, vo);
     this.#linkHead(rec, hash);
-    if (old !== NIL) {
-      this.#unlink(old, hash);
-      this.#free(old);
-    } else {
-      this.arena.i32[H_COUNT]!++;
-    }
+    this.arena.i32[H_COUNT]!++;
     return 0;
   }
 

@@ -8,7 +8,9 @@
  * (`__get_unaligned_cpu32`); this implementation reads little-endian, which is
  * the host order of every platform Node supports for this purpose (x86-64, arm64).
  *
- * All arithmetic is u32 with wrap-around (`| 0`, `>>> 0`).
+ * All arithmetic wraps at 32 bits (`| 0`). Hashes are returned as int32 (the
+ * same 32 bits as the kernel's u32; `>>> 0` gives the unsigned value) so hot
+ * paths never box a number above 2^31.
  */
 
 /** JHASH_INITVAL: an arbitrary start value. */
@@ -18,7 +20,7 @@ function rol(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-/** Hash `length` bytes of `bytes` from `offset` (kernel `jhash`). Returns a u32. */
+/** Hash `length` bytes of `bytes` from `offset` (kernel `jhash`). Returns the u32 as an int32. */
 export function jhashBytes(bytes: Uint8Array, offset: number, length: number, seed: number): number {
   let a = (INITVAL + length + seed) | 0;
   let b = a;
@@ -38,7 +40,7 @@ export function jhashBytes(bytes: Uint8Array, offset: number, length: number, se
     length -= 12;
     k += 12;
   }
-  if (length === 0) return c >>> 0;
+  if (length === 0) return c | 0;
   // The tail: the kernel's fall-through switch on the remaining byte count.
   const n = length;
   if (n >= 12) c = (c + (bytes[k + 11]! << 24)) | 0;
@@ -56,7 +58,7 @@ export function jhashBytes(bytes: Uint8Array, offset: number, length: number, se
   return final(a, b, c);
 }
 
-/** Hash `words` u32 words of `w` from word index `index` (kernel `jhash2`). Returns a u32. */
+/** Hash `words` u32 words of `w` from word index `index` (kernel `jhash2`). Returns the u32 as an int32. */
 export function jhashWords(w: Int32Array, index: number, words: number, seed: number): number {
   let a = (INITVAL + (words << 2) + seed) | 0;
   let b = a;
@@ -75,7 +77,7 @@ export function jhashWords(w: Int32Array, index: number, words: number, seed: nu
     words -= 3;
     k += 3;
   }
-  if (words === 0) return c >>> 0;
+  if (words === 0) return c | 0;
   if (words >= 3) c = (c + w[k + 2]!) | 0;
   if (words >= 2) b = (b + w[k + 1]!) | 0;
   a = (a + w[k]!) | 0;
@@ -97,5 +99,5 @@ function final(a: number, b: number, c: number): number {
   a ^= c; a = (a - rol(c, 4)) | 0;
   b ^= a; b = (b - rol(a, 14)) | 0;
   c ^= b; c = (c - rol(b, 24)) | 0;
-  return c >>> 0;
+  return c;
 }
