@@ -6,6 +6,7 @@
  *   data      ld_imm64 src=BPF_PSEUDO_MAP_VALUE (2)  imm = map fd, second imm = offset (Linux 5.2+)
  *   kconfig   as data, into the `.kconfig` map at the variable's offset
  *   ksym var  ld_imm64 src=BPF_PSEUDO_BTF_ID (3)     imm = vmlinux BTF id of the VAR (Linux 5.10+)
+ *   typeless  ld_imm64 src=0                         imm = address from /proc/kallsyms
  *   kfunc     call src=BPF_PSEUDO_KFUNC_CALL (2)     imm = vmlinux BTF id of the FUNC (Linux 5.13+)
  * A `__weak` ksym or kfunc the kernel lacks resolves to 0 (ld_imm64) or to a
  * poisoned call the verifier accepts only in dead code, as libbpf does.
@@ -16,6 +17,7 @@ import type { PendingReference } from './link-program.js';
 import type { LoadedMap } from './create-maps.js';
 import { LoaderError } from './errors.js';
 import { POISON_HELPER_ID } from './core-relocate.js';
+import { kallsymsAddress } from './kallsyms.js';
 
 const OP_LD_IMM64 = 0x18;
 const OP_CALL = 0x85;
@@ -61,6 +63,16 @@ export function resolveReferences(
       setSrc(insns, r.at, 2, le);
       view.setInt32(pos + 4, m.fd, le);
       view.setInt32(pos + 12, ext.offset + view.getInt32(pos + 12, le), le);
+      continue;
+    }
+    if (ext.kind === 'ksym' && !ext.btfTypeId) {
+      // A typeless ksym: just the address, from /proc/kallsyms.
+      if (op !== OP_LD_IMM64) throw fail('EBADREF', `ksym ${ext.name} is referenced by opcode 0x${op.toString(16)}, expected ld_imm64`);
+      const addr = kallsymsAddress(ext.name);
+      if (addr === undefined && !ext.weak) throw fail('ENOEXTERN', `kernel symbol ${ext.name} is not in /proc/kallsyms (or addresses are hidden: needs CAP_SYSLOG, kernel.kptr_restrict); declare it __weak to make it optional`);
+      setSrc(insns, r.at, 0, le);
+      view.setUint32(pos + 4, Number((addr ?? 0n) & 0xffffffffn), le);
+      view.setUint32(pos + 12, Number((addr ?? 0n) >> 32n), le);
       continue;
     }
     const btf = kernelBtf();

@@ -173,6 +173,25 @@ test('kfuncs: calls resolved to vmlinux BTF ids (the verifier checks their proto
   }
 });
 
+test('ksyms: typeless ones resolve from /proc/kallsyms, missing weak ones to 0, missing strong ones are an error', kernelOnly(), () => {
+  const kallsyms = new Map(readFileSync('/proc/kallsyms', 'latin1').split('\n').map((l) => l.split(/\s+/)).map((f) => [f[2], BigInt(`0x${f[0] || '0'}`)] as const));
+  {
+    using c = loadCollection(`${T}ksym-el.elf`, { pinRoot: null, programs: ['ksym_test'] });
+    assert.equal(c.program('ksym_test').testRun({ dataIn: ZERO }).retval, 0);
+    const bss = execFileSync('bpftool', ['-j', 'map', 'dump', 'id', String(c.maps['.bss']!.info().id)]).toString();
+    const bytes = (JSON.parse(bss)[0].value as string[]).map((x) => parseInt(x, 16));
+    const u64 = (at: number) => new DataView(Uint8Array.from(bytes).buffer).getBigUint64(at, true);
+    assert.equal(u64(0), kallsyms.get('bpf_init'));
+    assert.equal(u64(8), kallsyms.get('bpf_trace_run1'));
+  }
+  {
+    using c = loadCollection(`${T}ksym-el.elf`, { pinRoot: null, programs: ['missing_weak_ksym_test'] });
+    assert.equal(c.program('missing_weak_ksym_test').testRun({ dataIn: ZERO }).retval, 0);
+  }
+  assert.throws(() => loadCollection(`${T}ksym-el.elf`, { pinRoot: null, programs: ['missing_ksym_test'] }),
+    (e: unknown) => e instanceof LoaderError && e.code === 'ENOEXTERN' && /missing_ksym/.test(e.message));
+});
+
 test('pinning by name: created, reused when compatible, IncompatibleMapError otherwise; unpin removes', kernelOnly(), () => {
   ensureBpffs();
   rmSync(PIN_ROOT, { recursive: true, force: true });
