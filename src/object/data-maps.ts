@@ -18,8 +18,12 @@ import { ObjectError } from './errors.js';
 import { internalMapName } from './map-names.js';
 import type { ObjectMapSpec, VariableSpec } from './spec.js';
 
-/** Largest data section accepted; array values are further limited by the kernel (KMALLOC_MAX_SIZE). */
-export const MAX_DATA_SECTION_SIZE = 256 * 1024 * 1024;
+/**
+ * Largest data section accepted. The kernel's own limit on an array value is
+ * KMALLOC_MAX_SIZE (4 MiB on x86-64, kernel/bpf/arraymap.c), so this only stops corrupt
+ * sizes (a NOBITS `.bss` has no bytes in the file to bound it) from allocating gigabytes.
+ */
+export const MAX_DATA_SECTION_SIZE = 64 * 1024 * 1024;
 
 export interface DataMaps {
   readonly maps: ObjectMapSpec[];

@@ -101,16 +101,34 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
 /**
  * Read and parse an object file; data maps are named after the file as libbpf names
  * them (`<name up to the first dot>.rodata`, truncated to 15 characters).
- * Throws as `readCollectionSpec`, and Node's fs errors when the file cannot be read.
+ * Throws as `readCollectionSpec`, and an `EbpfError` with the errno name as `code`
+ * (`ENOENT`, `EISDIR`, `EACCES`) when the file cannot be read.
  */
 export async function loadCollectionSpec(path: string, options: ReadCollectionOptions = {}): Promise<CollectionSpec> {
-  const bytes = await readFile(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw readError(path, e);
+  }
   return readCollectionSpec(bytes, { objectName: objectNameFromPath(path), ...options });
 }
 
 /** Synchronous `loadCollectionSpec`. */
 export function loadCollectionSpecSync(path: string, options: ReadCollectionOptions = {}): CollectionSpec {
-  return readCollectionSpec(readFileSync(path), { objectName: objectNameFromPath(path), ...options });
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw readError(path, e);
+  }
+  return readCollectionSpec(bytes, { objectName: objectNameFromPath(path), ...options });
+}
+
+/** An fs error as an EbpfError whose code is the errno name (`ENOENT`, `EISDIR`, `EACCES`). */
+function readError(path: string, e: unknown): EbpfError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+  return new EbpfError(code, `read object ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 const utf8 = new TextDecoder();

@@ -264,3 +264,13 @@ test('program type, attach type and flags from every well-known section name', (
     assert.equal(s.programs.get('p_kprobe')!.isReturnProbe, false);
   }
 });
+
+test('loadCollectionSpec names data maps after the file and gives typed errors for unreadable paths', async () => {
+  const { loadCollectionSpec, loadCollectionSpecSync } = await import('../../src/object/index.js');
+  const { EbpfError } = await import('../../src/sys/errors.js');
+  const s = await loadCollectionSpec(join(DIR, 'global_data-el.o'));
+  assert.equal(s.objectName, 'global_data-el');
+  assert.equal(s.maps.get('.rodata')!.name, 'global_d.rodata');
+  await assert.rejects(loadCollectionSpec(join(DIR, 'missing.o')), (e: unknown) => e instanceof EbpfError && e.code === 'ENOENT');
+  assert.throws(() => loadCollectionSpecSync(DIR), (e: unknown) => e instanceof EbpfError && e.code === 'EISDIR');
+});
