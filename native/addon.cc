@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <sched.h>
@@ -130,6 +131,71 @@ napi_value Bpf(napi_env env, napi_callback_info info) {
   }
   long r = syscall(__NR_bpf, cmd, attr, attrLen);
   return ResultOrErrno(env, r);
+}
+
+// ---- registered attrs: the hot path of map element operations ---------------
+//
+// A map backend encodes each command's attr once (with its key/value buffer
+// addresses already inside) and registers it here. Each operation is then
+// bpfSlot(cmd, slot): two int32 arguments, no typed-array introspection, which
+// saves most of the per-call N-API cost of bpf(cmd, attr). The JS side keeps
+// the attr buffer alive while it is registered.
+
+struct AttrSlot {
+  void* data;
+  uint32_t size;
+};
+std::vector<AttrSlot> g_slots;
+std::vector<int32_t> g_freeSlots;
+
+// registerAttr(attr) -> slot
+napi_value RegisterAttr(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint8_t* p;
+  size_t n;
+  if (argc < 1 || !GetBytes(env, argv[0], &p, &n)) return Throw(env, "registerAttr(attr)");
+  int32_t slot;
+  if (!g_freeSlots.empty()) {
+    slot = g_freeSlots.back();
+    g_freeSlots.pop_back();
+    g_slots[slot] = AttrSlot{p, static_cast<uint32_t>(n)};
+  } else {
+    slot = static_cast<int32_t>(g_slots.size());
+    g_slots.push_back(AttrSlot{p, static_cast<uint32_t>(n)});
+  }
+  return Int(env, slot);
+}
+
+// unregisterAttr(slot)
+napi_value UnregisterAttr(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t slot;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &slot) != napi_ok || slot < 0 ||
+      static_cast<size_t>(slot) >= g_slots.size() || g_slots[slot].data == nullptr)
+    return Throw(env, "unregisterAttr(slot): not a registered slot");
+  g_slots[slot] = AttrSlot{nullptr, 0};
+  g_freeSlots.push_back(slot);
+  return Int(env, 0);
+}
+
+// bpfSlot(cmd, slot) -> result or -errno
+napi_value BpfSlot(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  int32_t cmd, slot;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &cmd) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &slot) != napi_ok || slot < 0 ||
+      static_cast<size_t>(slot) >= g_slots.size() || g_slots[slot].data == nullptr)
+    return Throw(env, "bpfSlot(cmd, slot): not a registered slot");
+  long r = syscall(__NR_bpf, cmd, g_slots[slot].data, g_slots[slot].size);
+  napi_value out;
+  napi_create_int32(env, r < 0 ? -errno : static_cast<int32_t>(r), &out);
+  return out;
 }
 
 // addressOf(buffer) -> bigint: the address of a typed array's first byte, so hot
@@ -467,6 +533,9 @@ napi_value Setns(napi_env env, napi_callback_info info) {
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"bpf", nullptr, Bpf, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"registerAttr", nullptr, RegisterAttr, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"unregisterAttr", nullptr, UnregisterAttr, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bpfSlot", nullptr, BpfSlot, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addressOf", nullptr, AddressOf, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"close", nullptr, Close, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dup", nullptr, Dup, nullptr, nullptr, nullptr, napi_default, nullptr},

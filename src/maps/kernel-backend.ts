@@ -5,7 +5,6 @@
  * nothing else — the floor that a C program doing raw syscalls sets.
  */
 import type { BatchCommand, BatchRequest, BatchResult, MapBackend, MapDescriptor } from './backend.js';
-import { bpf } from '../sys/bpf.js';
 import { BpfCmd, MapType } from '../sys/constants.js';
 import { ElemAttr, mapBatch, mapFreeze } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
@@ -60,30 +59,35 @@ export class KernelMapBackend implements MapBackend {
     return this.#fd;
   }
 
-  lookup(flags: number): number {
+  #flags = 0;
+
+  #withFlags(flags: number): ElemAttr {
     const a = this.#keyValue;
-    a.setFlags(flags);
-    return bpf(BpfCmd.MAP_LOOKUP_ELEM, a.attr.bytes);
+    if (flags !== this.#flags) {
+      a.setFlags(flags);
+      this.#flags = flags;
+    }
+    return a;
+  }
+
+  lookup(flags: number): number {
+    return this.#withFlags(flags).call(BpfCmd.MAP_LOOKUP_ELEM);
   }
 
   update(flags: number): number {
-    const a = this.#keyValue;
-    a.setFlags(flags);
-    return bpf(BpfCmd.MAP_UPDATE_ELEM, a.attr.bytes);
+    return this.#withFlags(flags).call(BpfCmd.MAP_UPDATE_ELEM);
   }
 
   delete(): number {
-    return bpf(BpfCmd.MAP_DELETE_ELEM, this.#keyOnly.attr.bytes);
+    return this.#keyOnly.call(BpfCmd.MAP_DELETE_ELEM);
   }
 
   getNextKey(fromStart: boolean): number {
-    return bpf(BpfCmd.MAP_GET_NEXT_KEY, (fromStart ? this.#nextFirst : this.#next).attr.bytes);
+    return (fromStart ? this.#nextFirst : this.#next).call(BpfCmd.MAP_GET_NEXT_KEY);
   }
 
   lookupAndDelete(flags: number): number {
-    const a = this.#keyValue;
-    a.setFlags(flags);
-    return bpf(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, a.attr.bytes);
+    return this.#withFlags(flags).call(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM);
   }
 
   freeze(): number {
@@ -108,6 +112,7 @@ export class KernelMapBackend implements MapBackend {
 
   close(): void {
     if (this.#fd >= 0) {
+      for (const a of [this.#keyValue, this.#keyOnly, this.#next, this.#nextFirst]) a.registered.release();
       native().close(this.#fd);
       this.#fd = -1;
     }

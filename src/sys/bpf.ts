@@ -27,6 +27,43 @@ export function bpf(cmd: number, attr: Uint8Array, ...pointers: BpfPointer[]): n
 /** Replace the syscall (tests only). `undefined` restores the real one. */
 export function setBpfImplementation(fn: BpfImplementation | undefined): void {
   implementation = fn;
+  replaced = fn !== undefined;
+}
+
+let replaced = false;
+const slotRegistry = new FinalizationRegistry<number>((slot) => {
+  native().unregisterAttr(slot);
+});
+
+/**
+ * An attr registered once with the addon, for commands issued many times with
+ * the same attr (map element operations). `call(cmd)` costs one N-API call
+ * with two integers, with no typed-array introspection. Still honours
+ * `setBpfImplementation`.
+ */
+export class RegisteredAttr {
+  readonly bytes: Uint8Array;
+  #slot: number;
+  readonly #call: (cmd: number, slot: number) => number;
+  constructor(bytes: Uint8Array) {
+    const n = native();
+    this.bytes = bytes;
+    this.#slot = n.registerAttr(bytes);
+    this.#call = n.bpfSlot.bind(n);
+    slotRegistry.register(this, this.#slot, this);
+  }
+  /** bpf(cmd, attr): result or -errno. */
+  call(cmd: number): number {
+    if (replaced) return implementation!(cmd, this.bytes);
+    return this.#call(cmd, this.#slot);
+  }
+  /** Unregister (idempotent). Later calls fail with -EBADF. */
+  release(): void {
+    if (this.#slot < 0) return;
+    slotRegistry.unregister(this);
+    native().unregisterAttr(this.#slot);
+    this.#slot = -1;
+  }
 }
 
 const cmdNames = new Map<number, string>(Object.entries(BpfCmd).map(([k, v]) => [v, `BPF_${k}`]));

@@ -5,7 +5,7 @@
  * Every function returns the raw result (fd, 0, or -errno) unless its name ends
  * in `OrThrow`; callers decide what an errno means.
  */
-import { Attr, bpf, bpfOrThrow, cString, HOST_LE } from './bpf.js';
+import { Attr, bpf, bpfOrThrow, cString, HOST_LE, RegisteredAttr } from './bpf.js';
 import { BpfCmd } from './constants.js';
 
 /**
@@ -65,10 +65,16 @@ export const ELEM_OFF = { fd: 0, key: 8, value: 16, flags: 24 } as const;
  */
 export class ElemAttr {
   readonly attr: Attr;
+  readonly registered: RegisteredAttr;
   constructor(fd: number, key: Uint8Array | null, value: Uint8Array | null, addressOf: (b: Uint8Array) => bigint) {
     this.attr = new Attr(ELEM_ATTR_SIZE).u32(ELEM_OFF.fd, fd);
     this.attr.u64(ELEM_OFF.key, key && key.byteLength > 0 ? addressOf(key) : 0n);
     this.attr.u64(ELEM_OFF.value, value && value.byteLength > 0 ? addressOf(value) : 0n);
+    this.registered = new RegisteredAttr(this.attr.bytes);
+  }
+  /** Issue `cmd` with this attr. */
+  call(cmd: number): number {
+    return this.registered.call(cmd);
   }
   setFlags(flags: number): void {
     // Flags fit in 32 bits today; write the high half as zero.

@@ -11,6 +11,11 @@ import { NotSupportedError } from './errors.js';
 export interface NativeAddon {
   bpf(cmd: number, attr: Uint8Array, ...pointers: (number | ArrayBufferView | null)[]): number;
   addressOf(buffer: ArrayBufferView | ArrayBuffer): bigint;
+  /** Register an attr for `bpfSlot`; the caller keeps `attr` alive until `unregisterAttr`. */
+  registerAttr(attr: Uint8Array): number;
+  unregisterAttr(slot: number): number;
+  /** bpf(cmd, registered attr, its size): the hot path of map element operations. */
+  bpfSlot(cmd: number, slot: number): number;
   close(fd: number): number;
   dup(fd: number): number;
   mmap(fd: number, length: number, prot: number, flags: number, offset: number): ArrayBuffer | number;
