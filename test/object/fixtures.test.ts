@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCollectionSpec, type CollectionSpec, type ObjectMapSpec } from '../../src/object/index.js';
+import { readCollectionSpec, ObjectError, type CollectionSpec, type ObjectMapSpec } from '../../src/object/index.js';
 import { MapFlags as MapFlagsForTest } from '../../src/sys/constants.js';
 import { specDigest } from './digest.js';
 
@@ -273,4 +273,8 @@ test('loadCollectionSpec names data maps after the file and gives typed errors f
   assert.equal(s.maps.get('.rodata')!.name, 'global_d.rodata');
   await assert.rejects(loadCollectionSpec(join(DIR, 'missing.o')), (e: unknown) => e instanceof EbpfError && e.code === 'ENOENT');
   assert.throws(() => loadCollectionSpecSync(DIR), (e: unknown) => e instanceof EbpfError && e.code === 'EISDIR');
+});
+
+test('BTF-defined maps without .BTF are refused with a clear ObjectError', () => {
+  assert.throws(() => load('other-btf_maps-el-nobtf'), (e: unknown) => e instanceof ObjectError && /need the object's \.BTF/.test(e.message) && e.section === '.maps');
 });
