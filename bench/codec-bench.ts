@@ -2,11 +2,11 @@
  * Codec throughput: compiled codecs vs hand-written DataView code (the floor)
  * vs a closure-per-field codec (the alternative to generated code), in one run.
  *
- *   node --import tsx bench/codec-bench.ts
+ *   taskset -c 1 node --import tsx bench/codec-bench.ts
  *
  * Each case runs encode or decode on one scratch DataView, as the map layer
  * does, at offsets and with values that vary per iteration (so V8 cannot hoist
- * the work out of the loop); the best of 5 rounds is reported in million
+ * the work out of the loop); the best of 9 interleaved rounds is reported in million
  * operations per second. The timing loop is cloned per case (a unique
  * `new Function` source) so no case inherits another's type feedback.
  */
@@ -40,7 +40,8 @@ function compare(kase: string, impls: [string, (i: number) => unknown][]): void 
       l.best = Math.min(l.best, Number(process.hrtime.bigint() - t0));
     }
   }
-  for (const l of loops) row(kase, l.name, N / (l.best / 1e9) / 1e6);
+  const floor = loops[0]!.best;
+  for (const l of loops) row(kase, l.name, N / (l.best / 1e9) / 1e6, floor / l.best);
 }
 
 const view = new DataView(new ArrayBuffer(64));
@@ -78,10 +79,8 @@ function closureStruct(fields: [string, 'u32' | 'u16' | 'u8', number][], size: n
   };
 }
 
-const results: [string, string, number][] = [];
-function row(kase: string, impl: string, mops: number): void {
-  results.push([kase, impl, mops]);
-  console.log(`${kase.padEnd(22)} ${impl.padEnd(34)} ${mops.toFixed(1).padStart(8)} M ops/s`);
+function row(kase: string, impl: string, mops: number, vsFloor: number): void {
+  console.log(`${kase.padEnd(22)} ${impl.padEnd(34)} ${mops.toFixed(1).padStart(8)} M ops/s  ${vsFloor.toFixed(2).padStart(6)} × floor speed`);
 }
 
 // u32

@@ -324,7 +324,7 @@ function encodeUnionBody(g: Gen, out: string[], u: UnionLayout, x: string, at: A
   for (const m of u.members) {
     const keys = fieldKeys(m.name, m.layout);
     if (keys.length === 0) continue;
-    const cond = keys.map((k) => `${x}[${JSON.stringify(k)}] !== undefined`).join(' || ');
+    const cond = keys.map((k) => (k === '__proto__' ? `Object.hasOwn(${x}, "__proto__")` : `${x}[${JSON.stringify(k)}] !== undefined`)).join(' || ');
     out.push(`${first ? '' : 'else '}if (${cond}) {`);
     first = false;
     if (isAnonymousComposite(m.name, m.layout)) {
@@ -478,18 +478,27 @@ function decode(g: Gen, out: string[], layout: Layout, at: At): string {
   }
 }
 
+/**
+ * An object-literal key for a field name. `"__proto__": v` in a literal would
+ * set the prototype instead of a property (a legal C member name), so that one
+ * name is written as a computed key, which defines an own property.
+ */
+function literalKey(name: string): string {
+  return name === '__proto__' ? `[${JSON.stringify(name)}]` : JSON.stringify(name);
+}
+
 /** `"name": expr` entries of a struct or union object literal, anonymous members flattened. */
 function decodeEntries(g: Gen, out: string[], layout: StructLayout | UnionLayout, at: At): string[] {
   const entries: string[] = [];
   const members = layout.kind === 'struct' ? layout.fields : layout.members.map((m) => ({ ...m, offset: 0 }));
   for (const f of members) {
     if (!('layout' in f)) {
-      entries.push(`${JSON.stringify(f.name)}: ${decodeBitfield(g, out, f, at)}`);
+      entries.push(`${literalKey(f.name)}: ${decodeBitfield(g, out, f, at)}`);
     } else if (isAnonymousComposite(f.name, f.layout)) {
       entries.push(...decodeEntries(g, out, f.layout as StructLayout | UnionLayout, plus(at, f.offset)));
     } else if (f.name !== '') {
       const expr = decode(g, out, f.layout, plus(at, f.offset));
-      entries.push(`${JSON.stringify(f.name)}: ${expr}`);
+      entries.push(`${literalKey(f.name)}: ${expr}`);
     }
   }
   return entries;
@@ -540,6 +549,3 @@ export function compileLayout<T = unknown>(layout: Layout, options: CompileOptio
     decode: fns.decode,
   };
 }
-
-/** The range of an integer layout, for tests and docs. */
-export { intRange };

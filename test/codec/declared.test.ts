@@ -248,3 +248,11 @@ test('a declaration reusing sub-objects cannot expand without bound', () => {
   for (let i = 0; i < 40; i++) d = { struct: [['a', d], ['b', d], ['c', d]] };
   assert.throws(() => compileTypeDecl(d), /more than 100000 fields and elements/);
 });
+
+test('field names are data, never code: quotes, __proto__ and non-identifiers', () => {
+  const c = compileTypeDecl<Record<string, unknown>>({ struct: [['__proto__', 'u8'], ['a"b\\', 'u8'], ['x\u2028y', 'u8'], ['constructor', 'u8']] });
+  const value = JSON.parse('{"__proto__": 1, "a\\"b\\\\": 2, "x\\u2028y": 3, "constructor": 4}') as Record<string, unknown>;
+  const { back } = roundTrip(c, value);
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.deepEqual(Object.entries(back), [['__proto__', 1], ['a"b\\', 2], ['x\u2028y', 3], ['constructor', 4]]);
+});
