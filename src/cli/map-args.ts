@@ -134,17 +134,19 @@ export function parseU32(token: string, what: string): number {
 export type MapRef =
   | { readonly kind: 'id'; readonly id: number }
   | { readonly kind: 'pinned'; readonly path: string }
-  | { readonly kind: 'name'; readonly name: string };
+  | { readonly kind: 'name'; readonly name: string }
+  /** `file PATH`: a map file saved by the emulator (`ebpf map` only; not bpftool grammar). */
+  | { readonly kind: 'file'; readonly path: string };
 
 /** A parsed `PROG` reference. */
-export type ProgRef = MapRef | { readonly kind: 'tag'; readonly tag: string };
+export type ProgRef = Exclude<MapRef, { kind: 'file' }> | { readonly kind: 'tag'; readonly tag: string };
 
 /** BPF_OBJ_NAME_LEN is 16 with the NUL (include/uapi/linux/bpf.h). */
 const OBJ_NAME_MAX = 15;
 
-function readObjectRef(r: ArgReader, what: string, allowTag: boolean): ProgRef {
+function readObjectRef(r: ArgReader, what: string, allowTag: boolean, allowFile = false): ProgRef | MapRef {
   const kw = r.peek();
-  const choices = allowTag ? ['id', 'pinned', 'tag', 'name'] as const : ['id', 'pinned', 'name'] as const;
+  const choices = allowTag ? ['id', 'pinned', 'tag', 'name'] as const : allowFile ? ['id', 'pinned', 'name', 'file'] as const : ['id', 'pinned', 'name'] as const;
   const k = matchKeyword(kw, choices);
   if (k === undefined) {
     throw new CliUsageError(`expected ${what} as ${choices.map((c) => `'${c} ...'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${kw === undefined ? 'nothing' : `'${kw}'`}`);
@@ -153,9 +155,9 @@ function readObjectRef(r: ArgReader, what: string, allowTag: boolean): ProgRef {
   const arg = r.next(`${what} ${k} argument`);
   switch (k) {
     case 'id': return { kind: 'id', id: parseU32(arg, `${what} id`) };
-    case 'pinned':
-      if (arg === '') throw new CliUsageError(`${what} pinned: empty path`);
-      return { kind: 'pinned', path: arg };
+    case 'pinned': case 'file':
+      if (arg === '') throw new CliUsageError(`${what} ${k}: empty path`);
+      return { kind: k, path: arg };
     case 'name':
       if (arg.length === 0 || arg.length > OBJ_NAME_MAX) throw new CliUsageError(`${what} name '${arg}': names are 1..${OBJ_NAME_MAX} characters`);
       return { kind: 'name', name: arg };
@@ -167,21 +169,25 @@ function readObjectRef(r: ArgReader, what: string, allowTag: boolean): ProgRef {
   }
 }
 
-/** Read `MAP := id N | pinned FILE | name NAME`. Throws `CliUsageError`. */
-export function readMapRef(r: ArgReader): MapRef {
-  return readObjectRef(r, 'MAP', false) as MapRef;
+/**
+ * Read `MAP := id N | pinned FILE | name NAME`; with `options.file` also
+ * `file PATH` (a saved emulator map). Throws `CliUsageError`.
+ */
+export function readMapRef(r: ArgReader, options: { readonly file?: boolean } = {}): MapRef {
+  return readObjectRef(r, 'MAP', false, options.file ?? false) as MapRef;
 }
 
 /** Read `PROG := id N | pinned FILE | tag TAG | name NAME`. Throws `CliUsageError`. */
 export function readProgRef(r: ArgReader): ProgRef {
-  return readObjectRef(r, 'PROG', true);
+  return readObjectRef(r, 'PROG', true) as ProgRef;
 }
 
 /** How a reference reads back on the command line (`id 42`, `pinned /sys/fs/bpf/x`). */
-export function describeRef(ref: ProgRef): string {
+export function describeRef(ref: ProgRef | MapRef): string {
   switch (ref.kind) {
     case 'id': return `id ${ref.id}`;
     case 'pinned': return `pinned ${ref.path}`;
+    case 'file': return `file ${ref.path}`;
     case 'name': return `name ${ref.name}`;
     case 'tag': return `tag ${ref.tag}`;
   }

@@ -7,10 +7,11 @@
  * Maps are always opened raw (`{ raw: true }`): the CLI speaks bytes, as
  * bpftool does, and adds BTF formatting on top.
  */
-import { readdirSync, readFileSync, readlinkSync, lstatSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, lstatSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openMap, listMaps, type BpfMap } from '../maps/index.js';
-import { BpfCmd } from '../sys/constants.js';
+import { openMap, listMaps, BpfMap } from '../maps/index.js';
+import { perCpuCodec, rawCodec } from '../maps/value-codecs.js';
+import { BpfCmd, PERCPU_MAP_TYPES } from '../sys/constants.js';
 import { bpfError } from '../sys/bpf.js';
 import { native } from '../sys/native.js';
 import { isOnBpffs, mounts, prepareBpffsPath } from '../sys/fs.js';
@@ -77,6 +78,61 @@ function openPinned(path: string, access: Access): RawMap {
   }
 }
 
+type EmuModule = typeof import('../emu/index.js');
+let emu: EmuModule | undefined;
+
+/** Load the emulator module, needed by `file PATH` references (kept out of every other command's start-up). */
+export async function prepareMapFiles(): Promise<void> {
+  emu ??= await import('../emu/index.js');
+}
+
+/** Map files larger than this are refused before reading (the emulator's own load limit is 64 MiB of map memory). */
+const MAX_MAP_FILE = 256 << 20;
+const fileOfMap = new WeakMap<RawMap, string>();
+
+/** Open a map file saved by the emulator (`saveEmulatedMap`) as a raw map. Throws `EbpfError` ENOENT, `ParseError` for corrupt files. */
+function openFile(path: string): RawMap {
+  if (!emu) throw new EbpfError('EINTERNAL', 'map files need prepareMapFiles() first');
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new EbpfError('ENOENT', `map file ${path}: no such file`);
+  }
+  if (size > MAX_MAP_FILE) throw new InvalidArgumentError(`map file ${path}: ${size} bytes, more than the ${MAX_MAP_FILE}-byte limit`);
+  const buf = readFileSync(path);
+  const backend = emu.loadEmulatedMap(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  const d = backend.descriptor;
+  const value = rawCodec(d.valueSize);
+  try {
+    const m: RawMap = new BpfMap(backend, rawCodec(d.keySize), PERCPU_MAP_TYPES.has(d.type) ? perCpuCodec(value, d.nCpus) : value);
+    fileOfMap.set(m, path);
+    return m;
+  } catch (e) {
+    backend.close();
+    throw e;
+  }
+}
+
+/** The file a map was loaded from (`file PATH`), or undefined for kernel maps. */
+export function mapFilePath(m: RawMap): string | undefined {
+  return fileOfMap.get(m);
+}
+
+/** Write a map loaded from a file back to it, atomically (a temporary file renamed over it). */
+export function saveMapFile(m: RawMap): void {
+  const path = fileOfMap.get(m);
+  if (!path || !emu) return;
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, emu.saveEmulatedMap(m.backend));
+  renameSync(tmp, path);
+}
+
+/** Frozen state of a map loaded from a file (the kernel's comes from fdinfo). */
+export function fileMapFrozen(m: RawMap): boolean {
+  return Boolean((m.backend as { frozen?: boolean }).frozen);
+}
+
 /**
  * All maps `ref` names: one for `id`/`pinned`, every match for `name`
  * (bpftool's map_parse_fds). Throws `EbpfError` ENOENT when nothing matches.
@@ -84,6 +140,7 @@ function openPinned(path: string, access: Access): RawMap {
 export function openMapRefs(ref: MapRef, access: Access = 'readonly'): RawMap[] {
   if (ref.kind === 'id') return [openId(ref.id, access)];
   if (ref.kind === 'pinned') return [openPinned(ref.path, access)];
+  if (ref.kind === 'file') return [openFile(ref.path)];
   const ids = mapIdsNamed(ref.name);
   if (ids.length === 0) throw new EbpfError('ENOENT', `no map named '${ref.name}'`);
   const maps: RawMap[] = [];

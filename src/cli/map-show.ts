@@ -14,7 +14,7 @@ import { progTypeName } from '../sys/prog-cmds.js';
 import type { MapInfo } from '../sys/map-cmds.js';
 import { mapIds } from '../maps/index.js';
 import { EbpfError } from '../sys/errors.js';
-import { fdinfo, openMapRefs, type RawMap } from './map-select.js';
+import { fdinfo, fileMapFrozen, mapFilePath, openMapRefs, type RawMap } from './map-select.js';
 import { renderTable, type Column } from './table.js';
 import type { MapRef } from './map-args.js';
 
@@ -39,7 +39,8 @@ export interface MapRecord {
 /** The record of an open map: its info plus memlock/frozen/owner from /proc/self/fdinfo. */
 export function mapRecord(map: RawMap, pinned?: Map<number, string[]>): MapRecord {
   const info: MapInfo = map.info();
-  const fi = fdinfo(map.fd);
+  const fromFile = mapFilePath(map) !== undefined;
+  const fi = fromFile ? { frozen: fileMapFrozen(map) ? '1' : '0' } as Record<string, string> : fdinfo(map.fd);
   const r: Record<string, unknown> = { id: info.id, type: mapTypeName(info.type) ?? info.type };
   if (info.name) r.name = info.name;
   r.flags = info.flags;

@@ -11,9 +11,9 @@ import { BpfError, EbpfError, InvalidArgumentError } from '../../sys/errors.js';
 import { native } from '../../sys/native.js';
 import { HOST_LE } from '../../sys/bpf.js';
 import {
-  ArgReader, matchKeyword, parseU32, readData, readMapRef, readProgRef, type MapRef,
+  ArgReader, isPrefix, matchKeyword, parseU32, readData, readMapRef, readProgRef, type MapRef,
 } from '../map-args.js';
-import { fdinfo, ifindexByName, openMapRef, openMapRefs, openProgRefFd, pinnedMapPaths, type RawMap } from '../map-select.js';
+import { fdinfo, fileMapFrozen, ifindexByName, mapFilePath, prepareMapFiles, saveMapFile, openMapRef, openMapRefs, openProgRefFd, pinnedMapPaths, type RawMap } from '../map-select.js';
 import { countEntries, entryJson, entryPlain, mapBtfView, mapEntries, type MapBtfView, type RawEntry } from '../map-dump.js';
 import { mapRecords, recordsTable } from '../map-show.js';
 import { hexBlock, writeHexEntry } from '../hex.js';
@@ -37,7 +37,7 @@ const USAGE = `Usage: ebpf map { show | list }   [MAP]
        ebpf map freeze     MAP
        ebpf map help
 
-       MAP := { id MAP_ID | pinned FILE | name MAP_NAME }
+       MAP := { id MAP_ID | pinned FILE | name MAP_NAME | file MAP_FILE }
        DATA := { [hex] BYTES }
        PROG := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
        VALUE := { DATA | MAP | PROG }
@@ -74,6 +74,7 @@ export const command: CliCommand = {
       else rest.push(a);
     }
     try {
+      if (rest.some((a) => isPrefix(a, 'file'))) await prepareMapFiles();
       return runMap(rest, ctx, { bpffs, count });
     } catch (e) {
       throw asEbpfError(e);
@@ -129,7 +130,10 @@ function done(ctx: CliContext): number {
 function withMap<T>(ref: MapRef, access: 'readonly' | 'readwrite', fn: (m: RawMap) => T): T {
   const m = openMapRef(ref, access);
   try {
-    return fn(m);
+    const result = fn(m);
+    // A map file is changed in memory, then written back whole.
+    if (access === 'readwrite' && mapFilePath(m) !== undefined) saveMapFile(m);
+    return result;
   } catch (e) {
     throw explainFrozen(m, e);
   } finally {
@@ -139,7 +143,8 @@ function withMap<T>(ref: MapRef, access: 'readonly' | 'readwrite', fn: (m: RawMa
 
 /** EPERM on a write to a frozen map means the freeze, not a missing capability (kernel/bpf/syscall.c: bpf_map_write_active / map->frozen). */
 function explainFrozen(m: RawMap, e: unknown): unknown {
-  if (e instanceof BpfError && e.code === 'EPERM' && fdinfo(m.fd).frozen === '1') {
+  const frozen = mapFilePath(m) !== undefined ? fileMapFrozen(m) : fdinfo(m.fd).frozen === '1';
+  if (e instanceof BpfError && e.code === 'EPERM' && frozen) {
     return new EbpfError('EPERM', `${e.command}: map ${m.name || '(unnamed)'} is frozen: user space can no longer change it (BPF_MAP_FREEZE)`);
   }
   return e;
@@ -148,7 +153,7 @@ function explainFrozen(m: RawMap, e: unknown): unknown {
 // ---- show -------------------------------------------------------------------
 
 function show(r: ArgReader, ctx: CliContext, opts: MapOptions): number {
-  const ref = r.done ? undefined : readMapRef(r);
+  const ref = r.done ? undefined : readMapRef(r, FILE_OK);
   r.end('map show');
   const pins = opts.bpffs ? pinnedMapPaths() : undefined;
   const records = mapRecords(ref, pins);
@@ -168,7 +173,7 @@ const FLUSH_EVERY = 4096;
 
 function dump(r: ArgReader, ctx: CliContext, opts: MapOptions): number {
   if (r.done) throw new CliUsageError('map dump: expected MAP (id N | pinned FILE | name NAME)');
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   r.end('map dump');
   const maps = openMapRefs(ref);
   try {
@@ -308,6 +313,9 @@ function dumpPlain(m: RawMap, ctx: CliContext, withHeader: boolean): void {
 
 // ---- element commands -----------------------------------------------------
 
+/** `file PATH` (an emulator map file) is accepted wherever a command acts on the map it names. */
+const FILE_OK = { file: true } as const;
+
 const ELEM_KEYWORDS = ['key', 'value', 'any', 'noexist', 'exist'] as const;
 
 function readKey(r: ArgReader, m: RawMap, cmd: string): Uint8Array {
@@ -333,7 +341,7 @@ function notFound(ctx: CliContext, text: string): number {
 }
 
 function lookup(r: ArgReader, ctx: CliContext): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   return withMap(ref, 'readonly', (m) => {
     if (KEYLESS_MAP_TYPES.has(m.descriptor.type)) {
       if (!r.done && r.accept('key')) throw new CliUsageError(`map lookup: ${mapTypeName(m.descriptor.type)} maps have no key`);
@@ -350,7 +358,7 @@ function lookup(r: ArgReader, ctx: CliContext): number {
 }
 
 function getnext(r: ArgReader, ctx: CliContext): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   return withMap(ref, 'readonly', (m) => {
     refuseKeyless(m, 'getnext');
     const key = r.done ? undefined : readKey(r, m, 'getnext');
@@ -373,7 +381,7 @@ function jsonBytes(b: Uint8Array): string {
 }
 
 function del(r: ArgReader, ctx: CliContext): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   return withMap(ref, 'readwrite', (m) => {
     refuseKeyless(m, 'delete');
     const key = readKey(r, m, 'delete');
@@ -412,7 +420,7 @@ function readValue(r: ArgReader, m: RawMap, ctx: CliContext, fds: number[]): Uin
 }
 
 function update(r: ArgReader, ctx: CliContext): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   return withMap(ref, 'readwrite', (m) => {
     const keyless = KEYLESS_MAP_TYPES.has(m.descriptor.type);
     const fds: number[] = [];
@@ -474,7 +482,7 @@ function peekMap(m: RawMap, ctx: CliContext, probe: Uint8Array | undefined): num
 }
 
 function peek(r: ArgReader, ctx: CliContext): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   return withMap(ref, 'readonly', (m) => {
     requireKeyless(m, 'peek');
     let probe: Uint8Array | undefined;
@@ -488,7 +496,7 @@ function peek(r: ArgReader, ctx: CliContext): number {
 }
 
 function push(r: ArgReader, ctx: CliContext, op: 'push' | 'enqueue'): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   return withMap(ref, 'readwrite', (m) => {
     requireKeyless(m, op);
     if (!r.accept('value')) throw new CliUsageError(`map ${op}: expected 'value DATA' (${m.valueSize} bytes)`);
@@ -507,7 +515,7 @@ function push(r: ArgReader, ctx: CliContext, op: 'push' | 'enqueue'): number {
 }
 
 function pop(r: ArgReader, ctx: CliContext, op: 'pop' | 'dequeue'): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   r.end(`map ${op}`);
   return withMap(ref, 'readwrite', (m) => {
     requireKeyless(m, op);
@@ -604,7 +612,7 @@ function create(r: ArgReader, ctx: CliContext): number {
 }
 
 function pin(r: ArgReader, ctx: CliContext): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   const file = r.next('FILE (the pin path on bpffs)');
   r.end('map pin');
   return withMap(ref, 'readonly', (m) => {
@@ -614,7 +622,7 @@ function pin(r: ArgReader, ctx: CliContext): number {
 }
 
 function freeze(r: ArgReader, ctx: CliContext): number {
-  const ref = readMapRef(r);
+  const ref = readMapRef(r, FILE_OK);
   r.end('map freeze');
   // BPF_MAP_FREEZE needs a writable fd (kernel/bpf/syscall.c: map_freeze checks FMODE_CAN_WRITE).
   return withMap(ref, 'readwrite', (m) => {
