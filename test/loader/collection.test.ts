@@ -119,7 +119,17 @@ test('CO-RE against the running kernel: an object built with vmlinux.h and flavo
   assert.equal(r.retval, 0, `check on line ${r.retval} of core_vmlinux.bpf.c failed`);
 });
 
-test('libbpf (bpftool prog loadall) as oracle: same programs, same translated size', kernelOnly(), () => {
+/**
+ * `bpftool prog dump xlated` of a program: the kernel's view after verification, with
+ * subprogram names (func_info) and source lines (line_info). Map ids, kernel addresses
+ * and helper numbers differ between two loads, so they are masked.
+ */
+function xlated(which: string[]): string {
+  return execFileSync('bpftool', ['prog', 'dump', 'xlated', ...which]).toString()
+    .replace(/map\[id:\d+\]/g, 'map[id:N]').replace(/0x[0-9a-f]{8,}/g, 'ADDR').replace(/#\d+/g, '#N');
+}
+
+test('libbpf (bpftool prog loadall) as oracle: same programs, same translated code, line info and subprogram names', kernelOnly(), () => {
   ensureBpffs();
   const objects = [
     ...readdirSync('/usr/lib/x86_64-linux-gnu/bpf').filter((f) => f.endsWith('.o') && !f.startsWith('xdpdump_bpf')).map((f) => `/usr/lib/x86_64-linux-gnu/bpf/${f}`),
@@ -134,16 +144,13 @@ test('libbpf (bpftool prog loadall) as oracle: same programs, same translated si
   for (const obj of objects) {
     const dir = `${PIN_ROOT}-oracle`;
     rmSync(dir, { recursive: true, force: true });
-    let libbpf: Map<string, number> | undefined;
+    let libbpf: Map<string, string> | undefined;
     // libbpf pins LIBBPF_PIN_BY_NAME maps under /sys/fs/bpf by itself: remove the ones it adds.
     const rootBefore = new Set(readdirSync('/sys/fs/bpf'));
     try {
       execFileSync('bpftool', ['prog', 'loadall', obj, dir], { stdio: 'pipe' });
       libbpf = new Map();
-      for (const name of readdirSync(dir)) {
-        const info = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', `${dir}/${name}`]).toString()) as { bytes_xlated: number };
-        libbpf.set(name, info.bytes_xlated);
-      }
+      for (const name of readdirSync(dir)) libbpf.set(name, xlated(['pinned', `${dir}/${name}`]));
     } catch {
       libbpf = undefined; // libbpf refuses this object; nothing to compare
     } finally {
@@ -154,12 +161,12 @@ test('libbpf (bpftool prog loadall) as oracle: same programs, same translated si
     }
     if (!libbpf) continue;
     using c = loadCollection(obj, { pinRoot: null });
-    const ours = new Map(Object.values(c.programs).map((p) => [p.name, p.info().xlatedProgLen]));
+    const ours = new Map(Object.values(c.programs).map((p) => [p.name, xlated(['id', String(p.info().id)])]));
     // bpftool pins programs under their (possibly truncated) kernel names; compare by prefix.
-    for (const [pinned, xlated] of libbpf) {
+    for (const [pinned, text] of libbpf) {
       const match = [...ours].find(([n]) => n === pinned || n.startsWith(pinned));
       assert.ok(match, `${obj}: libbpf loaded ${pinned}, we did not`);
-      assert.equal(match[1], xlated, `${obj} ${pinned}: translated program size differs from libbpf's`);
+      assert.equal(match[1], text, `${obj} ${pinned}: translated program (with source lines from line_info) differs from libbpf's`);
     }
     assert.equal(ours.size, libbpf.size, `${obj}: program count`);
   }
