@@ -22,6 +22,7 @@ import { loadKernelBtf } from '../btf/kernel.js';
 import { parseElf, type ElfFile } from '../elf/elf-file.js';
 import { readCollectionSpec, objectNameFromPath } from '../object/index.js';
 import type { CollectionSpec, ObjectMapSpec, ProgramSpec } from '../object/spec.js';
+import type { AttachTypeName, ProgTypeName } from '../object/program-types.js';
 import { loadProgram, type Program } from '../prog/program.js';
 import { VerifierError } from '../sys/prog-cmds.js';
 import { btfLoad } from '../sys/btf-cmds.js';
@@ -58,6 +59,11 @@ export interface LoadCollectionOptions {
   readonly pinRoot?: string | null;
   /** Load only these programs (by function name); default every program with a known section. */
   readonly programs?: readonly string[];
+  /**
+   * Program type (and expected attach type) for programs whose section names none, like
+   * bpftool's `prog loadall OBJ DIR type TYPE`. Programs with a recognised section keep theirs.
+   */
+  readonly programType?: { readonly type: ProgTypeName | number; readonly attachType?: AttachTypeName };
   /** BTF to resolve CO-RE relocations against; default the running kernel's (/sys/kernel/btf/vmlinux). */
   readonly kernelTypes?: BtfSpec;
   /** Verifier log level for every program (1 = log, 2 = verbose); the log of a failure is always kept. */
@@ -140,13 +146,14 @@ function hostOrderCheck(spec: CollectionSpec): void {
 }
 
 /** Programs to load: requested ones, or every program whose section names a type. Unknown-section functions called by others are subprograms. */
-function selectPrograms(spec: CollectionSpec, requested: readonly string[] | undefined): ProgramSpec[] {
+function selectPrograms(spec: CollectionSpec, requested: readonly string[] | undefined, override: LoadCollectionOptions['programType']): ProgramSpec[] {
+  const typed = (p: ProgramSpec): ProgramSpec => (p.type === 'unspec' && override ? { ...p, type: override.type, attachType: override.attachType } : p);
   if (requested) {
     return requested.map((name) => {
       const p = spec.programs.get(name);
       if (!p) throw new InvalidArgumentError(`program '${name}' is not in the object; it has ${[...spec.programs.keys()].join(', ') || 'none'}`);
-      if (p.type === 'unspec') throw unknownSection(p);
-      return p;
+      if (typed(p).type === 'unspec') throw unknownSection(p);
+      return typed(p);
     });
   }
   const called = new Set<string>();
@@ -154,7 +161,9 @@ function selectPrograms(spec: CollectionSpec, requested: readonly string[] | und
   const out: ProgramSpec[] = [];
   for (const p of spec.programs.values()) {
     if (p.type !== 'unspec') out.push(p);
-    else if (!called.has(`${p.section}\u0000${p.offset}`)) throw unknownSection(p);
+    else if (called.has(`${p.section}\u0000${p.offset}`)) continue;
+    else if (override) out.push(typed(p));
+    else throw unknownSection(p);
   }
   return out;
 }
@@ -196,7 +205,7 @@ function readInput(file: string | Uint8Array | CollectionSpec, options: LoadColl
 export function loadCollection(file: string | Uint8Array | CollectionSpec, options: LoadCollectionOptions = {}): Collection {
   const { spec, elf } = readInput(file, options);
   hostOrderCheck(spec);
-  const selected = selectPrograms(spec, options.programs);
+  const selected = selectPrograms(spec, options.programs, options.programType);
   const data = applyVariables(spec, options.constants, options.variables);
   const kconfig = kconfigData(spec);
   if (kconfig) data.set('.kconfig', kconfig);

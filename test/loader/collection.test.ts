@@ -199,6 +199,11 @@ test('ksyms: typeless ones resolve from /proc/kallsyms, missing weak ones to 0, 
     (e: unknown) => e instanceof LoaderError && e.code === 'ENOEXTERN' && /missing_ksym/.test(e.message));
 });
 
+test('programType gives programs of unrecognised sections a type, as bpftool loadall ... type TYPE', kernelOnly(), () => {
+  using c = loadCollection(`${FIXTURES}sections-el.o`, { pinRoot: null, programs: ['p_unknown'], programType: { type: 'socket_filter' } });
+  assert.equal(c.program('p_unknown').typeName, 'socket_filter');
+});
+
 test('pinning by name: created, reused when compatible, IncompatibleMapError otherwise; unpin removes', kernelOnly(), () => {
   ensureBpffs();
   rmSync(PIN_ROOT, { recursive: true, force: true });
