@@ -9,12 +9,12 @@ import { release } from 'node:os';
 import { encode, hostOrder, type Instruction } from '../asm/instruction.js';
 import { bpfError } from '../sys/bpf.js';
 import { BpfCmd } from '../sys/constants.js';
-import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
+import { EbpfError, InvalidArgumentError, PermissionError } from '../sys/errors.js';
 import { prepareBpffsPath } from '../sys/fs.js';
 import { getFdById, getNextId, objGet, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
 import {
-  attachTypeNumber, ProgType, progGetInfo, progLoad, progTestRun, progTypeName, progTypeNumber,
+  AttachType, attachTypeNumber, ProgType, progGetInfo, progLoad, progTestRun, progTypeName, progTypeNumber,
   type AttachTypeName, type ProgInfo, type ProgTypeName,
 } from '../sys/prog-cmds.js';
 import { findAttachBtfId } from './attach-target.js';
@@ -233,7 +233,7 @@ export function loadProgram(spec: ProgramLoadSpec): Program {
   }
   // The kernel rejects names with other characters (kernel/bpf/syscall.c, bpf_obj_name_cpy).
   const name = (spec.name ?? '').replace(NAME_RE, '_').slice(0, 15);
-  const { fd } = progLoad({
+  const { fd } = withTrampolineHint(type, attachType, () => progLoad({
     progType: type,
     insns,
     license: spec.license ?? '',
@@ -253,7 +253,7 @@ export function loadProgram(spec: ProgramLoadSpec): Program {
     attachBtfObjFd: spec.attachBtfObjFd,
     attachProgFd: spec.attachProgFd,
     fdArray: spec.fdArray ? Int32Array.from(spec.fdArray) : undefined,
-  });
+  }));
   return new Program(fd, type, spec.name ?? '', attachType);
 }
 
@@ -276,6 +276,24 @@ export function loadProgramWithLog(spec: ProgramLoadSpec): { program: Program; l
     fdArray: spec.fdArray ? Int32Array.from(spec.fdArray) : undefined,
   });
   return { program: new Program(fd, type, spec.name ?? '', attachType), log };
+}
+
+const TRAMPOLINE_ATTACH_TYPES = new Set<number>([AttachType.trace_fentry, AttachType.trace_fexit, AttachType.modify_return, AttachType.lsm_mac]);
+
+/**
+ * EPERM for root loading an fentry/fexit/fmod_ret/lsm program means the kernel
+ * refused the BPF trampoline, not a missing capability: say so.
+ */
+function withTrampolineHint<T>(type: number, attachType: number | undefined, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    const trampoline = type === ProgType.lsm || (type === ProgType.tracing && attachType !== undefined && TRAMPOLINE_ATTACH_TYPES.has(attachType));
+    if (trampoline && e instanceof PermissionError && e.code === 'EPERM' && process.getuid?.() === 0) {
+      e.message += '; as root this usually means the kernel refuses BPF trampoline programs (fentry/fexit/fmod_ret/lsm): check the lockdown LSM (/sys/kernel/security/lockdown), CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS and, for lsm, that "bpf" is in the lsm= boot list; tp_btf, raw tracepoints and tracepoints do not need trampolines';
+    }
+    throw e;
+  }
 }
 
 function needsBtfTarget(type: number): boolean {
