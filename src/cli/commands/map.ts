@@ -94,7 +94,7 @@ function asEbpfError(e: unknown): unknown {
 function runMap(args: string[], ctx: CliContext, opts: MapOptions): number {
   const r = new ArgReader(args);
   const word = r.peek();
-  if (word === undefined) return help(ctx);
+  if (word === undefined) return show(r, ctx, opts); // bpftool: `bpftool map` alone lists the maps
   const sub = matchKeyword<Sub>(word, SUBCOMMANDS);
   if (sub === undefined) throw new CliUsageError(`map: unknown command '${word}'; expected one of ${SUBCOMMANDS.join(', ')}`);
   r.next('command');
