@@ -68,7 +68,8 @@ for (const [name, arb] of Object.entries(allScenarios(live ? cpus() : 2))) {
       const rec = loadRecorded(name);
       let ops = 0;
       for (const r of rec.runs) {
-        const e = createEmulated(r.scenario.spec, rec.cpus);
+        const known = new Set(rec.ifindexes);
+        const e = createEmulated(r.scenario.spec, rec.cpus, { nrCpus: rec.nrCpus, ifindexExists: (i) => known.has(i) });
         try {
           assert.equal(typeof e === 'number' ? e : 0, r.createRc, `create ${JSON.stringify(r.scenario.spec)}`);
           if (typeof e === 'number') continue;

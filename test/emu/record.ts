@@ -13,14 +13,14 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { allScenarios } from './harness/scenarios.js';
-import { createKernel, cpus } from './harness/backends.js';
+import { createKernel, cpus, hostIfindexes, kernelNrCpus } from './harness/backends.js';
 import { apply } from './harness/ops.js';
 import { recordedPath, type Recorded } from './harness/recorded.js';
 
 const target = Number(process.argv[2] ?? 20_000);
 mkdirSync(fileURLToPath(new URL('./recorded/', import.meta.url)), { recursive: true });
 for (const [name, arb] of Object.entries(allScenarios(cpus()))) {
-  const out: Recorded = { kernel: release(), cpus: cpus(), runs: [] };
+  const out: Recorded = { kernel: release(), cpus: cpus(), nrCpus: kernelNrCpus(), ifindexes: hostIfindexes(), runs: [] };
   let ops = 0;
   for (let chunk = 0; ops < target && chunk < 100; chunk++) {
     for (const scenario of fc.sample(arb, { numRuns: 4, seed: 7_000 + chunk })) {

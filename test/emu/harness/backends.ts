@@ -7,6 +7,8 @@ import { PERCPU_MAP_TYPES } from '../../../src/sys/constants.js';
 import { BpfError } from '../../../src/sys/errors.js';
 import { createEmulatorBackend, type EmulatorOptions } from '../../../src/emu/index.js';
 import type { SpecLite } from './gen.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 
 /** Possible CPUs of the machine the answers come from (recorded with them). */
 export function cpus(): number {
@@ -31,10 +33,30 @@ export function createKernel(s: SpecLite, extra: { innerMapFd?: number } = {}): 
   return new KernelMapBackend(fd, d);
 }
 
+/** CONFIG_NR_CPUS of the running kernel (the cpumap size limit), from /boot/config-*, else 8192. */
+export function kernelNrCpus(): number {
+  try {
+    const m = /^CONFIG_NR_CPUS=(\d+)$/m.exec(readFileSync(`/boot/config-${release()}`, 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // no kernel config to read
+  }
+  return 8192;
+}
+
+/** Interface indexes of this network namespace (devmap values). */
+export function hostIfindexes(): number[] {
+  try {
+    return readdirSync('/sys/class/net').map((d) => Number(readFileSync(`/sys/class/net/${d}/ifindex`, 'utf8')));
+  } catch {
+    return [1];
+  }
+}
+
 /** An emulated map, or the negative errno the emulator's BPF_MAP_CREATE check gave. */
 export function createEmulated(s: SpecLite, nCpus: number, options: EmulatorOptions = {}): MapBackend | number {
   try {
-    return createEmulatorBackend(descriptorOf(s, nCpus), { nrCpus: 256, ...options });
+    return createEmulatorBackend(descriptorOf(s, nCpus), { nrCpus: kernelNrCpus(), possibleCpus: nCpus, ...options });
   } catch (e) {
     if (e instanceof BpfError) return -e.errno;
     throw e;

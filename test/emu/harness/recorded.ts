@@ -13,6 +13,9 @@ export interface RecordedRun {
 export interface Recorded {
   kernel: string;
   cpus: number;
+  /** CONFIG_NR_CPUS and the interface indexes of the recording machine. */
+  nrCpus: number;
+  ifindexes: number[];
   runs: RecordedRun[];
 }
 
