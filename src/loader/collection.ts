@@ -153,19 +153,26 @@ function selectPrograms(spec: CollectionSpec, requested: readonly string[] | und
       const p = spec.programs.get(name);
       if (!p) throw new InvalidArgumentError(`program '${name}' is not in the object; it has ${[...spec.programs.keys()].join(', ') || 'none'}`);
       if (typed(p).type === 'unspec') throw unknownSection(p);
+      if (p.type === 'struct_ops') throw structOpsUnsupported(p);
       return typed(p);
     });
   }
   const called = new Set<string>();
+  const isStructOps = (p: ProgramSpec) => p.type === 'struct_ops';
   for (const f of spec.functions) for (const r of f.relocations) if (r.kind === 'call' || r.kind === 'func_addr') called.add(`${r.section}\u0000${r.target}`);
   const out: ProgramSpec[] = [];
   for (const p of spec.programs.values()) {
+    if (isStructOps(p)) continue; // reported with the struct_ops maps in `warnings`
     if (p.type !== 'unspec') out.push(p);
     else if (called.has(`${p.section}\u0000${p.offset}`)) continue;
     else if (override) out.push(typed(p));
     else throw unknownSection(p);
   }
   return out;
+}
+
+function structOpsUnsupported(p: ProgramSpec): LoaderError {
+  return new LoaderError('ENOTSUPP', `program ${p.name}`, `struct_ops programs (section '${p.section}') are not supported by this loader: they are loaded together with their struct_ops map, which it does not create`);
 }
 
 function unknownSection(p: ProgramSpec): LoaderError {
@@ -206,6 +213,9 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
   const { spec, elf } = readInput(file, options);
   hostOrderCheck(spec);
   const selected = selectPrograms(spec, options.programs, options.programType);
+  for (const name of Object.keys(options.maps ?? {})) {
+    if (!spec.maps.has(name)) throw new InvalidArgumentError(`options.maps names '${name}', which the object does not define; it has ${[...spec.maps.keys()].join(', ') || 'no maps'}`);
+  }
   const data = applyVariables(spec, options.constants, options.variables);
   const kconfig = kconfigData(spec);
   if (kconfig) data.set('.kconfig', kconfig);
@@ -229,6 +239,7 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
     }
     const mapSpecs = [...spec.maps.values()].filter((m) => m.source !== 'struct_ops');
     for (const m of spec.maps.values()) if (m.source === 'struct_ops') warnings.push(`struct_ops map ${m.realName} was not created: struct_ops is not supported by this loader`);
+    for (const p of spec.programs.values()) if (p.type === 'struct_ops' && !options.programs) warnings.push(`struct_ops program ${p.name} was not loaded: struct_ops is not supported by this loader`);
     const pinRoot = options.pinRoot === null ? undefined : options.pinRoot ?? BPFFS_DIR;
     const maps = createMaps(mapSpecs, { btfFd, reuse: options.maps ?? {}, pinRoot, data }, cleanup);
     freezeMaps(maps);
