@@ -9,3 +9,4 @@ export { attachSocketFilter } from './socket-filter.js';
 export { ifindexOf } from './interface.js';
 export { LinkType, linkTypeName, XdpFlags, AttachFlags } from '../sys/link-cmds.js';
 export { progQuery, QUERY_EFFECTIVE } from '../sys/prog-cmds.js';
+export { attachTc, type TcOptions } from './tc.js';

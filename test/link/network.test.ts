@@ -9,7 +9,7 @@ import { addNeighbour, createVethNs, inNetns, leftoverNamespaces, macOf, pingFro
 import { asm } from '../../src/asm/index.js';
 import { createMap } from '../../src/maps/index.js';
 import { loadProgram } from '../../src/prog/index.js';
-import { attachCgroup, attachSocketFilter, attachTcx, attachXdp, ifindexOf, progQuery } from '../../src/link/index.js';
+import { attachCgroup, attachSocketFilter, attachTc, attachTcx, attachXdp, ifindexOf, progQuery } from '../../src/link/index.js';
 import { AttachType } from '../../src/prog/index.js';
 import { EbpfError, InvalidArgumentError } from '../../src/sys/errors.js';
 import { countInto, openFdCount } from '../prog/programs.js';
@@ -108,6 +108,33 @@ test('tcx ingress counts and drops; programs are listed by PROG_QUERY', kernelOn
     void second;
   }
   assert.deepEqual(progQuery(ifindexOf(v.hostIf), AttachType.tcx_ingress).progIds, []);
+  assert.equal(pingFrom(v.ns, v.hostAddr, 1), true);
+});
+
+test('classic tc: clsact + direct-action cls_bpf filter, seen by tc(8), removed on close', kernelOnly(), (t) => {
+  const v = createVethNs(t);
+  using m = counters();
+  using pass = loadProgram({ type: 'sched_cls', name: 'tc_pass', license: 'GPL', instructions: countInto(m.fd, 0, 0 /* TC_ACT_OK */) });
+  using shot = loadProgram({ type: 'sched_cls', name: 'tc_shot', license: 'GPL', instructions: countInto(m.fd, 1, 2 /* TC_ACT_SHOT */) });
+  addNeighbour(v.ns, v.peerIf, v.hostAddr, macOf(v.hostIf));
+  const tc = (...a: string[]) => execFileSync('tc', a, { encoding: 'utf8' });
+  {
+    using link = attachTc(pass, v.hostIf, 'ingress');
+    assert.match(tc('filter', 'show', 'dev', v.hostIf, 'ingress'), new RegExp(`bpf chain 0 handle 0x1 tc_pass direct-action .*id ${pass.info().id} `));
+    assert.match(tc('qdisc', 'show', 'dev', v.hostIf), /qdisc clsact ffff:/);
+    assert.equal(pingFrom(v.ns, v.hostAddr, 3), true);
+    assert.ok(m.get(0)! >= 3n);
+    assert.throws(() => attachTc(pass, v.hostIf, 'ingress'), (e: unknown) => e instanceof EbpfError && e.code === 'EEXIST');
+    void link;
+  }
+  assert.equal(tc('filter', 'show', 'dev', v.hostIf, 'ingress').trim(), '');
+  assert.doesNotMatch(tc('qdisc', 'show', 'dev', v.hostIf), /clsact/, 'the qdisc this process created is gone');
+  {
+    using link = attachTc(shot, v.hostIf, 'ingress', { priority: 7 });
+    assert.equal(pingFrom(v.ns, v.hostAddr, 2), false);
+    assert.ok(m.get(1)! >= 2n);
+    void link;
+  }
   assert.equal(pingFrom(v.ns, v.hostAddr, 1), true);
 });
 
