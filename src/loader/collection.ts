@@ -41,7 +41,7 @@ import { AttachTargetError, LoaderError } from './errors.js';
 import { kconfigData } from './kconfig.js';
 import { functionIndex, linkProgram } from './link-program.js';
 import { resolveReferences } from './references.js';
-import { applyVariables, type VariableValue } from './variables.js';
+import { applyVariables, GlobalVariable, type VariableValue } from './variables.js';
 
 /** Options of `loadCollection`. */
 export interface LoadCollectionOptions {
@@ -113,6 +113,21 @@ export class Collection implements Disposable {
     const m = this.maps[name];
     if (!m) throw new InvalidArgumentError(`no map '${name}' in this collection; maps: ${Object.keys(this.maps).join(', ') || 'none'}`);
     return m;
+  }
+
+  /**
+   * A global variable (`.data`, `.bss`, `.rodata`, custom sections) by name, to read or
+   * write while the programs run. Throws `InvalidArgumentError` listing the variables when
+   * `name` is not one, or when its section's map was not created.
+   */
+  variable(name: string): GlobalVariable {
+    const v = this.spec.variables.get(name);
+    const map = v ? this.maps[v.map] : undefined;
+    if (!v || v.linkage === 'extern' || !map) {
+      const known = [...this.spec.variables.values()].filter((x) => x.linkage !== 'extern').map((x) => x.name);
+      throw new InvalidArgumentError(`no global variable '${name}' in this collection; it has ${known.join(', ') || 'none'}`);
+    }
+    return new GlobalVariable(this.spec, v, () => map.fd, this.spec.maps.get(v.map)!.valueSize);
   }
 
   /** Remove the pins this load created. Idempotent. */

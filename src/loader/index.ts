@@ -9,6 +9,6 @@ export { essentialName } from './core-compat.js';
 export { linkProgram, type LinkedProgram } from './link-program.js';
 export { fixupObjectBtf } from './btf-fixup.js';
 export { kernelConfig } from './kconfig.js';
-export type { VariableValue } from './variables.js';
+export { GlobalVariable, type VariableValue } from './variables.js';
 export { attachAll, attachProgram, attachKind, AttachedLinks, type AttachOptions } from './attach.js';
 export { loadAllAndPin, type PinnedObject } from './pin-all.js';

@@ -10,7 +10,9 @@
 import type { CollectionSpec, VariableSpec } from '../object/spec.js';
 import { compileBtfCodec } from '../codec/btf-codec.js';
 import { InvalidArgumentError, SizeMismatchError } from '../sys/errors.js';
-import { HOST_LE } from '../sys/bpf.js';
+import { Attr, bpf, bpfError, HOST_LE } from '../sys/bpf.js';
+import { BpfCmd } from '../sys/constants.js';
+import { u32Bytes, updateElem } from './create-maps.js';
 
 /** A variable's new value: its bytes, or a value its BTF type can encode. */
 export type VariableValue = Uint8Array | number | bigint | boolean | string | Record<string, unknown> | unknown[];
@@ -78,4 +80,59 @@ export function applyVariables(
   for (const [k, val] of Object.entries(constants)) set(k, val, true);
   for (const [k, val] of Object.entries(variables)) set(k, val, false);
   return out;
+}
+
+/**
+ * A global variable of a loaded collection, read and written through its data
+ * map (one-element array; BPF_MAP_LOOKUP_ELEM / UPDATE_ELEM on the whole
+ * section, as the kernel has no per-variable access). Values are decoded with
+ * the variable's BTF type when the object has one, else returned as bytes.
+ */
+export class GlobalVariable {
+  readonly spec: VariableSpec;
+  readonly #collection: CollectionSpec;
+  readonly #fd: () => number;
+  readonly #valueSize: number;
+  constructor(collection: CollectionSpec, spec: VariableSpec, fd: () => number, valueSize: number) {
+    this.#collection = collection;
+    this.spec = spec;
+    this.#fd = fd;
+    this.#valueSize = valueSize;
+  }
+
+  /** The variable's bytes as the kernel holds them now. Throws `BpfError`. */
+  bytes(): Uint8Array {
+    return readSection(this.#fd(), this.#valueSize).slice(this.spec.offset, this.spec.offset + this.spec.size);
+  }
+
+  /** The decoded value (BTF-typed when possible, else bytes). Throws `BpfError`. */
+  get(): unknown {
+    const bytes = this.bytes();
+    const c = this.#collection;
+    if (c.btf && this.spec.btfTypeId !== undefined) {
+      const codec = compileBtfCodec(c.btf, this.spec.btfTypeId);
+      if (codec.size === this.spec.size) return codec.decode(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+    }
+    return bytes;
+  }
+
+  /**
+   * Write a new value (read-modify-write of the section). Throws `BpfError`
+   * EPERM for frozen sections (`.rodata`), `SizeMismatchError` /
+   * `InvalidArgumentError` for values that do not fit.
+   */
+  set(value: VariableValue): void {
+    const section = readSection(this.#fd(), this.#valueSize);
+    section.set(encodeVariable(this.#collection, this.spec, value), this.spec.offset);
+    updateElem(this.#fd(), u32Bytes(0), section, `variable ${this.spec.name}`);
+  }
+}
+
+function readSection(fd: number, size: number): Uint8Array {
+  const key = new Uint8Array(new ArrayBuffer(4));
+  const value = new Uint8Array(new ArrayBuffer(size));
+  const attr = new Attr(32).u32(0, fd);
+  const r = bpf(BpfCmd.MAP_LOOKUP_ELEM, attr.bytes, 8, key, 16, value);
+  if (r < 0) throw bpfError(-r, 'map lookup', 'global data section');
+  return value;
 }

@@ -56,6 +56,13 @@ test('callbacks: bpf_for_each_map_elem sums a map (examples/for-each-sum)', kern
   const bss = getAt(c.maps['.bss']!, 0) as Record<string, unknown> | Uint8Array;
   const total = bss instanceof Uint8Array ? new DataView(bss.buffer, bss.byteOffset).getBigUint64(0, true) : bss.total;
   assert.equal(total, 5500n);
+  // The same through the collection's variable view, typed by BTF.
+  assert.equal(c.variable('total').get(), 5500n);
+  assert.equal(c.variable('visited').get(), 10);
+  c.variable('total').set(1n);
+  assert.equal(c.variable('total').get(), 1n);
+  assert.equal(c.variable('visited').get(), 10, 'neighbouring variable untouched');
+  assert.throws(() => c.variable('nope'), /no global variable 'nope'.*total/);
 });
 
 test('loadAllAndPin pins what bpftool prog loadall pins, and leaves nothing open', kernelOnly(), () => {

@@ -61,6 +61,8 @@ test('constants: a frozen .rodata value reaches the verifier (constants-el.elf)'
   assert.throws(() => loadCollection(`${T}constants-el.elf`, { pinRoot: null }), VerifierError);
   using c = loadCollection(`${T}constants-el.elf`, { pinRoot: null, constants: { ret: 1 } });
   assert.ok(c.programs.freeze_rodata!.fd > 0);
+  assert.equal(c.variable('ret').get(), 1);
+  assert.throws(() => c.variable('ret').set(0), (e: unknown) => e instanceof Error && /EPERM/.test(e.message), 'frozen .rodata');
   // Frozen: user space cannot change it any more (BPF_MAP_FREEZE → EPERM on update).
   assert.throws(() => c.maps['.rodata']!.set(new Uint8Array(4), new Uint8Array(4)));
   assert.throws(() => loadCollection(`${T}constants-el.elf`, { pinRoot: null, constants: { nope: 1 } }), /'nope' is not defined.*ret/);
