@@ -101,9 +101,9 @@ test('bpftool-made hash map: ebpf reads the same dump, show, lookup and getnext 
     ok(bpftool('map', 'dump', 'pinned', p), 'bpftool plain dump'),
     json(ebpf('-j', 'map', 'show', 'pinned', p), 'ebpf show'),
     json(bpftool('-j', 'map', 'show', 'pinned', p), 'bpftool show'),
-    json(ebpf('-j', 'map', 'lookup', 'pinned', p, 'key', '0x02', '0', '0', '00'), 'ebpf lookup'),
+    json(inproc('-j', 'map', 'lookup', 'pinned', p, 'key', '0x02', '0', '0', '00'), 'ebpf lookup'),
     json(bpftool('-j', 'map', 'lookup', 'pinned', p, 'key', '2', '0', '0', '0'), 'bpftool lookup'),
-    json(ebpf('-j', 'map', 'getnext', 'pinned', p), 'ebpf getnext first'),
+    json(inproc('-j', 'map', 'getnext', 'pinned', p), 'ebpf getnext first'),
     json(bpftool('-j', 'map', 'getnext', 'pinned', p), 'bpftool getnext first'),
   ]);
   assert.equal(ours.length, 39);
@@ -119,13 +119,13 @@ test('bpftool-made hash map: ebpf reads the same dump, show, lookup and getnext 
   // --count, and a missing key: bpftool prints null under -j; both fail
   const firstKey = (ours[0].key as string[]).map((h) => h.slice(2));
   const [nextOurs, nextTheirs, count, countJ, missing, missingTheirs, missingPlain] = await Promise.all([
-    json(ebpf('-j', 'map', 'getnext', 'pinned', p, 'key', 'hex', ...firstKey), 'ebpf getnext'),
+    json(inproc('-j', 'map', 'getnext', 'pinned', p, 'key', 'hex', ...firstKey), 'ebpf getnext'),
     json(bpftool('-j', 'map', 'getnext', 'pinned', p, 'key', 'hex', ...firstKey), 'bpftool getnext'),
     ok(ebpf('map', 'dump', 'pinned', p, '--count'), 'count'),
-    json(ebpf('-j', 'map', 'dump', 'pinned', p, '--count'), 'count -j'),
+    json(inproc('-j', 'map', 'dump', 'pinned', p, '--count'), 'count -j'),
     ebpf('-j', 'map', 'lookup', 'pinned', p, 'key', '99', '0', '0', '0'),
     bpftool('-j', 'map', 'lookup', 'pinned', p, 'key', '99', '0', '0', '0'),
-    ebpf('map', 'lookup', 'pinned', p, 'key', '99', '0', '0', '0'),
+    inproc('map', 'lookup', 'pinned', p, 'key', '99', '0', '0', '0'),
   ]);
   assert.deepEqual(nextOurs, nextTheirs);
   assert.deepEqual(nextOurs.next_key, ours[1].key);
@@ -154,9 +154,9 @@ test('ebpf-made maps (hash, array, percpu_hash, percpu_array, lru_hash): bpftool
     const [ours, theirs, oursPlain, theirsPlain, showOurs, showTheirs] = await Promise.all([
       json(ebpf('-j', 'map', 'dump', 'pinned', p), 'ebpf dump'),
       json(bpftool('-j', 'map', 'dump', 'pinned', p), 'bpftool dump'),
-      ok(ebpf('map', 'dump', 'pinned', p), 'ebpf plain'),
+      ok(inproc('map', 'dump', 'pinned', p), 'ebpf plain'),
       ok(bpftool('map', 'dump', 'pinned', p), 'bpftool plain'),
-      json(ebpf('-j', 'map', 'show', 'pinned', p), 'ebpf show'),
+      json(inproc('-j', 'map', 'show', 'pinned', p), 'ebpf show'),
       json(bpftool('-j', 'map', 'show', 'pinned', p), 'bpftool show'),
     ]);
     assert.deepEqual(ours, theirs, `${k.type}: JSON dump`);
@@ -191,7 +191,7 @@ test('bpftool-made per-CPU map: ebpf dumps each CPU\'s value', kernelOnly(), asy
   const [ours, theirs, oursPlain, theirsPlain, lo, lt] = await Promise.all([
     json(ebpf('-j', 'map', 'dump', 'pinned', p), 'ebpf'),
     json(bpftool('-j', 'map', 'dump', 'pinned', p), 'bpftool'),
-    ok(ebpf('map', 'dump', 'pinned', p), 'ebpf plain'),
+    ok(inproc('map', 'dump', 'pinned', p), 'ebpf plain'),
     ok(bpftool('map', 'dump', 'pinned', p), 'bpftool plain'),
     json(ebpf('-j', 'map', 'lookup', 'pinned', p, 'key', '3', '0', '0', '0'), 'ebpf lookup'),
     json(bpftool('-j', 'map', 'lookup', 'pinned', p, 'key', '3', '0', '0', '0'), 'bpftool lookup'),
