@@ -13,6 +13,7 @@ import { Attr, bpf, bpfError, cString, HOST_LE } from './bpf.js';
 import { BpfCmd } from './constants.js';
 import { objGetInfoByFd } from './map-cmds.js';
 import { native } from './native.js';
+import { BpfError } from './errors.js';
 
 /** `enum bpf_link_type`, lower-case kernel names without `BPF_LINK_TYPE_` (as bpftool prints them). */
 export const LinkType = {
@@ -90,6 +91,8 @@ export function linkUpdate(linkFd: number, newProgFd: number, oldProgFd?: number
   const attr = new Attr(16).u32(0, linkFd).u32(4, newProgFd);
   if (oldProgFd !== undefined) attr.u32(8, AttachFlags.REPLACE).u32(12, oldProgFd);
   const r = bpf(BpfCmd.LINK_UPDATE, attr.bytes);
+  // EPERM with BPF_F_REPLACE means "not running old_prog" (kernel/bpf/syscall.c, link_update), not a missing capability.
+  if (r === -1 && oldProgFd !== undefined) throw new BpfError(1, 'BPF_LINK_UPDATE', 'the link does not run the expected old program');
   if (r < 0) throw bpfError(-r, BpfCmd.LINK_UPDATE);
 }
 

@@ -38,6 +38,13 @@ test('XDP on the host end of a veth counts pings from the netns; XDP_DROP drops 
     assert.equal(info.ifindex, ifindexOf(v.hostIf));
     const ipLink = JSON.parse(execFileSync('ip', ['-j', '-d', 'link', 'show', v.hostIf], { encoding: 'utf8' }))[0];
     assert.equal(ipLink.xdp?.prog?.id ?? ipLink.xdp?.attached?.[0]?.prog?.id, pass.info().id, 'iproute2 sees our program');
+    // BPF_LINK_UPDATE swaps the program in place; with the wrong expected old program it fails.
+    link.update(drop, pass);
+    assert.equal(link.info().progId, drop.info().id);
+    assert.equal(pingFrom(v.ns, v.hostAddr, 1), false);
+    assert.throws(() => link.update(pass, pass), (e: unknown) => e instanceof EbpfError && e.code === 'EPERM');
+    link.update(pass);
+    assert.equal(pingFrom(v.ns, v.hostAddr, 1), true);
   }
   {
     using link = attachXdp(drop, v.hostIf, { mode: 'skb' });
