@@ -130,6 +130,11 @@ test('bpftool-made hash map: ebpf reads the same dump, show, lookup and getnext 
   assert.deepEqual(nextOurs, nextTheirs);
   assert.deepEqual(nextOurs.next_key, ours[1].key);
   assert.equal(count.trim(), '39');
+  // -p is the same document, indented
+  const [pd, ps] = await Promise.all([ok(inproc('-p', 'map', 'dump', 'pinned', p), '-p dump'), ok(inproc('-p', 'map', 'show', 'pinned', p), '-p show')]);
+  assert.deepEqual(JSON.parse(pd), ours);
+  assert.deepEqual(JSON.parse(ps), showOurs);
+  assert.ok(pd.split('\n').length > ours.length, 'indented over several lines');
   assert.deepEqual(countJ, { count: 39 });
   assert.equal(missing.code, 1);
   assert.notEqual(missingTheirs.code, 0);
