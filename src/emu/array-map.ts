@@ -132,7 +132,8 @@ export class ArrayMap extends EmulatedMap {
   /** bpf_map_mmap(): BPF_F_MMAPABLE arrays only; a writable mapping of a frozen map is EPERM and blocks freezing. */
   mmap(writable: boolean): { buffer: ArrayBuffer; release(): void } | number {
     if (this.closed) return -9;
-    if (this.descriptor.type !== MapType.array || !(this.descriptor.flags & 1024)) return -ENODEV_MMAP;
+    // bpf_map_mmap(): only BPF_F_MMAPABLE arrays can be mapped.
+    if (this.descriptor.type !== MapType.array || !(this.descriptor.flags & 1024)) return -EINVAL;
     if (writable && !this.writable()) return -EPERM;
     const i32 = this.arena.i32;
     const slot = this.hdr + H_WRITECNT;
@@ -149,5 +150,3 @@ export class ArrayMap extends EmulatedMap {
   }
 }
 
-/** bpf_map_mmap() answers ENODEV for maps without map_mmap and EINVAL for arrays without BPF_F_MMAPABLE; both mean "not mappable". */
-const ENODEV_MMAP = EINVAL;

@@ -87,10 +87,4 @@ export class BloomFilterMap extends EmulatedMap {
   nextKeyAt(): number {
     return -EOPNOTSUPP;
   }
-
-  override lookup(flags: number): number {
-    // The value buffer is the input of a bloom filter lookup; the base class's
-    // lookupAt call passes it through untouched.
-    return super.lookup(flags);
-  }
 }
