@@ -11,7 +11,7 @@ import { readlinkSync } from 'node:fs';
 import { bpfError } from '../sys/bpf.js';
 import { BpfCmd } from '../sys/constants.js';
 import { EbpfError, InvalidArgumentError, NotSupportedError } from '../sys/errors.js';
-import { prepareBpffsPath } from '../sys/fs.js';
+import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
 import { linkDetach, linkGetInfo, linkTypeName, linkUpdate, type LinkInfo } from '../sys/link-cmds.js';
 import { getFdById, getNextId, objGet, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
@@ -95,6 +95,8 @@ export class Link implements Disposable {
     const fd = this.requireLink('pin');
     prepareBpffsPath(path);
     const r = objPin(fd, path);
+    // EPERM for a path outside bpffs is not about capabilities (fs/bpf/inode.c, bpf_obj_do_pin).
+    if (r === -1 && !isOnBpffs(path)) throw new InvalidArgumentError(`pin path ${path} is not on a bpffs mount (mount one, e.g. at /sys/fs/bpf)`);
     if (r < 0) throw bpfError(-r, BpfCmd.OBJ_PIN, path);
   }
 

@@ -10,7 +10,7 @@ import { encode, hostOrder, type Instruction } from '../asm/instruction.js';
 import { bpfError } from '../sys/bpf.js';
 import { BpfCmd } from '../sys/constants.js';
 import { EbpfError, InvalidArgumentError, PermissionError } from '../sys/errors.js';
-import { prepareBpffsPath } from '../sys/fs.js';
+import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
 import { getFdById, getNextId, objGet, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
 import {
@@ -153,6 +153,8 @@ export class Program implements Disposable {
   pin(path: string): void {
     prepareBpffsPath(path);
     const r = objPin(this.fd, path);
+    // EPERM for a path outside bpffs is not about capabilities (fs/bpf/inode.c, bpf_obj_do_pin).
+    if (r === -1 && !isOnBpffs(path)) throw new InvalidArgumentError(`pin path ${path} is not on a bpffs mount (mount one, e.g. at /sys/fs/bpf)`);
     if (r < 0) throw bpfError(-r, BpfCmd.OBJ_PIN, path);
   }
 

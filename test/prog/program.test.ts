@@ -99,6 +99,7 @@ test('pin, open by pin and by id, list', kernelOnly(), (t) => {
   assert.ok(programIds().includes(id));
   assert.ok(listPrograms().some((p) => p.id === id && p.name === 'pinme'));
   assert.throws(() => prog.pin(path), (e: unknown) => e instanceof BpfError && e.code === 'EEXIST');
+  assert.throws(() => prog.pin(`/tmp/ebpfts_not_bpffs_${process.pid}`), (e: unknown) => e instanceof InvalidArgumentError && /not on a bpffs/.test(e.message));
 });
 
 test('opening a pinned map as a program is an InvalidArgumentError', kernelOnly(), (t) => {
