@@ -10,3 +10,4 @@ export { ifindexOf } from './interface.js';
 export { LinkType, linkTypeName, XdpFlags, AttachFlags } from '../sys/link-cmds.js';
 export { progQuery, QUERY_EFFECTIVE } from '../sys/prog-cmds.js';
 export { attachTc, type TcOptions } from './tc.js';
+export { attachPerfEvent, type PerfSamplingOptions } from './perf-sampling.js';

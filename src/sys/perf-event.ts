@@ -30,6 +30,8 @@ export interface PerfEventAttr {
   readonly samplePeriod?: bigint | number;
   readonly sampleType?: bigint | number;
   readonly disabled?: boolean;
+  /** `samplePeriod` is a frequency in Hz (the `freq` bit). */
+  readonly frequency?: boolean;
   /** Wake up on `wakeupEvents` bytes instead of events (the `watermark` bit). */
   readonly watermark?: boolean;
   readonly wakeupEvents?: number;
@@ -51,6 +53,7 @@ export function encodePerfEventAttr(a: PerfEventAttr, keepAlive: Uint8Array[] = 
   v.setBigUint64(24, BigInt(a.sampleType ?? 0), HOST_LE);
   let bits = 0n;
   if (a.disabled) bits |= 1n;
+  if (a.frequency) bits |= 1n << 10n;
   if (a.watermark) bits |= 1n << 14n;
   v.setBigUint64(40, bits, HOST_LE);
   v.setUint32(48, a.wakeupEvents ?? 0, HOST_LE);

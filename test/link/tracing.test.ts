@@ -8,7 +8,7 @@ import { createMap } from '../../src/maps/index.js';
 import { loadProgram } from '../../src/prog/index.js';
 import {
   attachKprobe, attachKretprobe, attachRawTracepoint, attachTracepoint, attachTracing, kprobesUnavailableReason,
-  linkIds, listLinks, openLink, LinkType,
+  attachPerfEvent, linkIds, listLinks, openLink, LinkType,
 } from '../../src/link/index.js';
 import { EbpfError, InvalidArgumentError, NotSupportedError, PermissionError } from '../../src/sys/errors.js';
 import { ensureBpffs } from '../../src/sys/fs.js';
@@ -178,4 +178,20 @@ test('no fd outlives its link', kernelOnly(), () => {
   }
   listLinks();
   assert.equal(openFdCount(), before);
+});
+
+test('perf_event program sampling the CPU clock on every CPU', kernelOnly(), () => {
+  using m = counters();
+  using prog = loadProgram({ type: 'perf_event', license: 'GPL', instructions: countIfPid(m.fd, 0, process.pid, 0) });
+  const before = openFdCount();
+  {
+    using link = attachPerfEvent(prog, { frequency: 1000 });
+    const end = Date.now() + 300;
+    let x = 0;
+    while (Date.now() < end) x += Math.sqrt(x + 1); // keep this process on a CPU
+    assert.ok(m.get(0)! > 10n, `sampled ${m.get(0)} times in 300 ms at 1000 Hz`);
+    void link;
+  }
+  assert.equal(openFdCount(), before);
+  assert.throws(() => attachPerfEvent(prog, { frequency: 0 }), InvalidArgumentError);
 });
