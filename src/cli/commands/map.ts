@@ -202,7 +202,12 @@ function dump(r: ArgReader, ctx: CliContext, opts: MapOptions): number {
 }
 
 function refuseKeyless(m: RawMap, op: string): void {
-  if (KEYLESS_MAP_TYPES.has(m.descriptor.type)) {
+  const type = m.descriptor.type;
+  if (type === MapType.ringbuf || type === MapType.user_ringbuf) {
+    // kernel/bpf/ringbuf.c: no get_next_key/lookup from user space; records are read through mmap.
+    throw new InvalidArgumentError(`map ${op}: ${mapTypeName(type)} maps hold a stream of records, not keys; read them with the library's ring buffer reader`);
+  }
+  if (KEYLESS_MAP_TYPES.has(type)) {
     const t = mapTypeName(m.descriptor.type);
     throw new InvalidArgumentError(`map ${op}: ${t} maps have no keys to walk; use 'peek'${t === 'bloom_filter' ? ' MAP value VALUE to test membership' : ', or \'pop\' to drain'}`);
   }
