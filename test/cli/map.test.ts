@@ -379,6 +379,7 @@ test('a map with BTF: dump and lookup carry bpftool\'s "formatted" section', ker
 test('bad input: exit code 1 and one clear line (or {"error"} with -j)', kernelOnly(), async () => {
   const p = pin('errs');
   await ok(ebpf('map', 'create', p, 'type', 'hash', 'key', '4', 'value', '4', 'entries', '2', 'name', 'errs'), 'create');
+  await ok(inproc('map', 'create', pin('rb'), 'type', 'ringbuf', 'entries', '4096', 'name', 'rb'), 'ringbuf');
   const cases: [string[], RegExp][] = [
     [['map', 'lookup', 'pinned', p, 'key', 'hex', 'zz', '0', '0', '0'], /'zz' is not a byte/],
     [['map', 'lookup', 'pinned', p, 'key', '1', '2', '3'], /expected 4 bytes.*got 3/],
@@ -396,6 +397,7 @@ test('bad input: exit code 1 and one clear line (or {"error"} with -j)', kernelO
     [['map', 'create', p, 'type', 'hash', 'key', '4', 'value', '4', 'entries', '1', 'name', 'dup'], /EEXIST|exists/],
     [['map', 'frobnicate'], /unknown command/],
     [['map', 'push', 'pinned', p, 'value', '1', '0', '0', '0'], /have keys/],
+    [['map', 'dump', 'pinned', pin('rb')], /stream of records/],
   ];
   const fds = () => readdirSync('/proc/self/fd').length;
   const before = fds();
