@@ -21,7 +21,8 @@ import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
 import type { Codec } from './codec.js';
 import { compileLayout } from './codegen.js';
 import type { BitfieldBase, FieldLayout, IntSize, Layout } from './layout.js';
-import { arrayTooBig, MAX_ELEMENTS, MAX_LAYOUT_NODES } from './layout.js';
+import { arrayTooBig, layoutAlign, MAX_ELEMENTS, MAX_LAYOUT_NODES } from './layout.js';
+import { codecAlign } from './declared.js';
 import { layoutSize } from './layout.js';
 
 /** Nesting deeper than this is treated as a loop in malformed BTF. */
@@ -211,28 +212,6 @@ class Lowering {
   }
 }
 
-/** Natural alignment of a BTF type (libbpf btf__align_of), used when a BTF codec is nested in a declared struct. */
-function btfAlign(btf: BtfSpec, id: number, depth = 0): number {
-  if (depth > MAX_DEPTH) return 1;
-  const t = btf.resolve(id);
-  switch (t.kind) {
-    case 'int': case 'enum': case 'enum64': case 'float': return Math.min(Math.max(t.size, 1), 8);
-    case 'ptr': return 8;
-    case 'array': return btfAlign(btf, t.elemType, depth + 1);
-    case 'struct': case 'union': {
-      let align = 1;
-      for (const m of t.members) {
-        const a = btfAlign(btf, m.type, depth + 1);
-        // A member off its natural alignment means the struct was packed.
-        if (m.bitfieldSize === 0 && (m.bitOffset / 8) % a !== 0) return 1;
-        align = Math.max(align, a);
-      }
-      return t.size % align === 0 ? align : 1;
-    }
-    default: return 1;
-  }
-}
-
 const cache = new WeakMap<BtfSpec, Map<string, Codec>>();
 
 /**
@@ -256,7 +235,7 @@ export function compileBtfCodec<T = unknown>(btf: BtfSpec, typeId: number, optio
   let align: number;
   try {
     layout = new Lowering(btf, `[${typeId}] ${name}`).type(typeId, '', 0);
-    align = btfAlign(btf, typeId);
+    align = layoutAlign(layout, codecAlign);
   } catch (e) {
     if (e instanceof EbpfError) throw e;
     // RangeError and friends from malformed BTF (ids out of range, resolve loops).

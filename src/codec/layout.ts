@@ -132,3 +132,40 @@ export function fieldKeys(name: string, layout: Layout): string[] {
 export function isAnonymousComposite(name: string, layout: Layout): boolean {
   return name === '' && (layout.kind === 'struct' || layout.kind === 'union');
 }
+
+/**
+ * C alignment of a layout (`_Alignof`), as clang computes it for x86-64 and the
+ * BPF target: scalars by size (at most 8; `__int128` 16), arrays by element,
+ * structs and unions by their most aligned member. A struct whose members or
+ * size are off their natural alignment must have been packed: alignment 1
+ * (BTF has no packed flag; libbpf's btf__align_of infers it the same way).
+ * `codecAlign` gives the alignment of a nested foreign codec.
+ */
+export function layoutAlign(layout: Layout, codecAlign: (c: Codec) => number): number {
+  switch (layout.kind) {
+    case 'int': case 'float': case 'enum': case 'ptr':
+      return Math.min(layout.size, 8);
+    case 'int128':
+      return 16;
+    case 'bool': case 'bytes': case 'string': case 'chars':
+      return 1;
+    case 'array':
+      return layoutAlign(layout.elem, codecAlign);
+    case 'codec':
+      return codecAlign(layout.codec);
+    case 'union': {
+      let align = 1;
+      for (const m of layout.members) align = Math.max(align, layoutAlign(m.layout, codecAlign));
+      return layout.size % align === 0 ? align : 1;
+    }
+    case 'struct': {
+      let align = 1;
+      for (const f of layout.fields) {
+        const a = 'layout' in f ? layoutAlign(f.layout, codecAlign) : f.base.kind === 'bool' ? 1 : Math.min(f.base.size, 8);
+        if ('layout' in f && f.offset % a !== 0) return 1;
+        align = Math.max(align, a);
+      }
+      return layout.size % align === 0 ? align : 1;
+    }
+  }
+}
