@@ -18,7 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asm } from '../../src/asm/index.js';
@@ -111,7 +111,7 @@ const table = `| operation | C (libbpf) | ebpf (this library) | ratio |
 | ring buffer, a \`Uint8Array\` per record (\`consume()\`) | ${f(m.c!)} ns/record | ${f(m.copy!)} ns/record | ${(m.copy! / m.c!).toFixed(1)}x |
 | ring buffer, decoded with a u64 codec | ${f(m.c!)} ns/record | ${f(m.codec!)} ns/record | ${(m.codec! / m.c!).toFixed(1)}x |
 | \`BPF_PROG_TEST_RUN\`, 64-byte packet, one call | ${f(m.tc!)} ns/call | ${f(m.tours!)} ns/call | ${(m.tours! / m.tc!).toFixed(1)}x |`;
-const env = `Linux ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; ${RECORDS} records of 8 bytes, ${CALLS} test runs; median of ${RUNS} interleaved runs.`;
+const env = `Linux ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}; ${RECORDS} records of 8 bytes, ${CALLS} test runs; median of ${RUNS} interleaved runs; load average ${loadavg()[0]!.toFixed(1)} while measuring (other test suites were running: compare ratios rather than absolute times).`;
 console.log(table);
 console.log(env);
 
