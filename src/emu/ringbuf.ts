@@ -34,6 +34,11 @@ export const RingbufFlags = { NO_WAKEUP: 1, FORCE_WAKEUP: 2 } as const;
 
 const DATA = 64;
 
+/** Atomics.waitAsync (ES2024; in Node since 16), typed here because the build targets an older lib. */
+interface AtomicsWithWaitAsync {
+  waitAsync(a: Int32Array, index: number, value: number, timeout?: number): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+}
+
 /** A reserved record: write the payload into `data`, then submit or discard it. */
 export interface RingbufRecord {
   readonly data: Uint8Array;
@@ -167,7 +172,7 @@ export class RingbufMap extends EmulatedMap {
    */
   async waitForWakeup(seen: number, timeoutMs?: number): Promise<boolean> {
     if (this.arena.shared) {
-      const w = Atomics.waitAsync(this.#wake, 0, seen, timeoutMs ?? Infinity);
+      const w = (Atomics as unknown as AtomicsWithWaitAsync).waitAsync(this.#wake, 0, seen, timeoutMs ?? Infinity);
       return (w.async ? await w.value : w.value) !== 'timed-out';
     }
     if (Atomics.load(this.#wake, 0) !== seen) return true;
