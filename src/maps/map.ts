@@ -133,6 +133,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
   }
 
   #fail(op: string, r: number): BpfError {
+    // An element operation on an existing fd that fails with EPERM is about the
+    // map, not about capabilities: frozen maps and BPF_F_RDONLY/WRONLY maps or
+    // fds refuse writes or reads (kernel/bpf/syscall.c map_update_elem et al.).
+    if (r === -1) {
+      return new BpfError(1, `map ${op}`, `${this.name || '(unnamed)'}: the map is frozen, or this fd or map is read-only/write-only for user space`);
+    }
     return bpfError(-r, `map ${op}`, this.name || undefined);
   }
 
