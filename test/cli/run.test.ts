@@ -6,14 +6,21 @@ import { kernelOnly } from '../helpers/kernel.ts';
 const bin = new URL('../../bin/ebpf', import.meta.url).pathname;
 const obj = new URL('../../examples/execve-per-uid/counter.bpf.o', import.meta.url).pathname;
 
-function run(args: string[], whileRunning?: () => void, signalAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], whileRunning?: () => void, signalAfterOutput?: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
+    let signalled = false;
+    p.stdout.on('data', (d) => {
+      stdout += d;
+      // Interrupt once the first refresh is out: the handlers are installed by then.
+      if (signalAfterOutput && !signalled && /RATE\/s/.test(stdout)) {
+        signalled = true;
+        setTimeout(() => p.kill('SIGINT'), 300);
+      }
+    });
     p.stderr.on('data', (d) => { stderr += d; });
     const t = whileRunning ? setInterval(whileRunning, 150) : undefined;
-    if (signalAfterMs) setTimeout(() => p.kill('SIGINT'), signalAfterMs);
     p.on('close', (code) => { if (t) clearInterval(t); resolve({ code, stdout, stderr }); });
   });
 }
@@ -36,7 +43,7 @@ test('ebpf run: attaches the tracepoint and reports live counts as JSON lines', 
 });
 
 test('ebpf run: Ctrl-C detaches and exits 0; text mode shows a table', kernelOnly(), async () => {
-  const r = await run(['run', obj, 'interval', '200'], () => execFileSync('/bin/true'), 1200);
+  const r = await run(['run', obj, 'interval', '200'], () => execFileSync('/bin/true'), true);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /execs_by_uid \(hash\)/);
   assert.match(r.stdout, /KEY\s+VALUE\s+RATE\/s/);
