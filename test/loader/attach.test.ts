@@ -10,6 +10,7 @@ import { linkIds } from '../../src/link/index.js';
 import { ensureBpffs } from '../../src/sys/fs.js';
 import { kernelOnly } from '../helpers/kernel.js';
 import { CILIUM, getAt, openFds } from './helpers.js';
+import { createVethNs, pingFrom } from '../helpers/netns.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const FIXTURES = `${ROOT}test/fixtures/`;
@@ -47,6 +48,18 @@ test('attachAll skips programs that need a target and says why', kernelOnly(), (
   using b = attachAll(x);
   assert.deepEqual(Object.keys(b.links), []);
   assert.match(b.skipped.xdp_pass!, /interface/);
+});
+
+test('attachAll with an interface: an XDP drop program attached from its section stops traffic until closed', kernelOnly(), (t) => {
+  const v = createVethNs(t);
+  assert.equal(pingFrom(v.ns, v.hostAddr, 1), true, 'the pair works without XDP');
+  {
+    using c = loadCollection('/usr/libexec/xdp-tools/xdp_drop.o', { pinRoot: null });
+    using links = attachAll(c, { iface: v.hostIf });
+    assert.deepEqual(Object.keys(links.links), ['xdp_drop']);
+    assert.equal(pingFrom(v.ns, v.hostAddr, 1), false, 'XDP drops the echo requests');
+  }
+  assert.equal(pingFrom(v.ns, v.hostAddr, 1), true, 'detached on close');
 });
 
 test('callbacks: bpf_for_each_map_elem sums a map (examples/for-each-sum)', kernelOnly(), () => {
