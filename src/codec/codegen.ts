@@ -231,7 +231,7 @@ function encode(g: Gen, out: string[], layout: Layout, x: string, at: At, path: 
       );
       return;
     case 'chars':
-      encodeChars(g, out, layout.size, layout.signed, x, at, path);
+      encodeChars(g, out, layout.size, x, at, path);
       return;
     case 'enum':
       encodeEnum(g, out, layout, x, at, path);
@@ -261,16 +261,21 @@ function rethrow(e: unknown, name: string | undefined, path: string): never {
   throw e;
 }
 
-function encodeChars(g: Gen, out: string[], size: number, signed: boolean, x: string, at: At, path: Path): void {
-  const expected = `a string of at most ${size - 1} UTF-8 bytes without NUL, or an array of ${size} ${signed ? 'i8' : 'u8'}`;
+/**
+ * A BTF char array takes a string or N numbers. Each number may be given as a
+ * signed or an unsigned byte (-128..255): a char is a byte, and callers hold
+ * bytes in Uint8Array/Buffer as often as in Int8Array.
+ */
+function encodeChars(g: Gen, out: string[], size: number, x: string, at: At, path: Path): void {
+  const expected = `a string of at most ${size - 1} UTF-8 bytes without NUL, or an array of ${size} bytes`;
   const i = g.tmp('i');
   const e = g.tmp('c');
   out.push(
     `if (typeof ${x} === 'string') { if (${g.konst(writeCString)}(v, ${render(at)}, ${size}, ${x}) < 0) ${fail(path, expected, x)}; }`,
     `else if (${x} !== null && typeof ${x} === 'object' && ${x}.length === ${size}) {`,
     `for (let ${i} = 0; ${i} < ${size}; ${i}++) { const ${e} = ${x}[${i}];`,
-    `if (${badSmallInt(e, 1, signed)}) ${fail([...path, { index: i }], intExpected(1, signed), e)};`,
-    `v.set${signed ? 'Int8' : 'Uint8'}(${render(at)} + ${i}, ${e}); } }`,
+    `if (typeof ${e} !== 'number' || (${e} | 0) !== ${e} || ${e} < -128 || ${e} > 255) ${fail([...path, { index: i }], 'a byte (-128..255)', e)};`,
+    `v.setUint8(${render(at)} + ${i}, ${e} & 255); } }`,
     `else ${fail(path, expected, x)};`,
   );
 }

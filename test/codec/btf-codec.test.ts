@@ -123,7 +123,7 @@ for (const littleEndian of [true, false]) {
     codec.encode(new DataView(again.buffer), 0, got);
     assert.deepEqual(again, bytes, 'encode(decode(clang bytes)) == clang bytes');
     // Encoding from friendly input: names or numbers for enums, strings or numbers for char arrays.
-    const friendly = { ...got, col: 5, ebf: 5, raw: new Int8Array([1, 2, 120, -1]), in: [{ a: 1, tag: [97, 98, 0, 0] }, { a: 65535, tag: [97, 98, 99, 100] }] };
+    const friendly = { ...got, col: 5, ebf: 5, raw: new Uint8Array([1, 2, 120, 255]), in: [{ a: 1, tag: [97, 98, 0, 0] }, { a: 65535, tag: [97, 98, 99, 100] }] };
     const fromFriendly = new Uint8Array(codec.size);
     codec.encode(new DataView(fromFriendly.buffer), 0, friendly);
     assert.deepEqual(fromFriendly, bytes);
@@ -155,8 +155,9 @@ test('BTF encode errors name the member path', clangOnly(), () => {
     [{ sbf: -9 }, /^value\.sbf: expected i4 \(-8\.\.7\)/],
     [{ col: 'PURPLE' }, /^value\.col: expected an enumerator name \(RED, GREEN, BLUE\) or i32/],
     [{ ebf: 'NOPE' }, /^value\.ebf: expected an enumerator name/],
-    [{ name: 'much too long' }, /^value\.name: expected a string of at most 7 UTF-8 bytes without NUL, or an array of 8 i8/],
+    [{ name: 'much too long' }, /^value\.name: expected a string of at most 7 UTF-8 bytes without NUL, or an array of 8 bytes/],
     [{ mac: [1, 2, 3] }, /^value\.mac: expected an array of 6/],
+    [{ name: [1, 2, 3, 4, 5, 6, 7, 256] }, /^value\.name\[7\]: expected a byte \(-128\.\.255\), got 256/],
     [{ mac: [1, 2, 3, 4, 5, 256] }, /^value\.mac\[5\]: expected u8 \(0\.\.255\), got 256/],
     [{ in: [{ a: 1, tag: 'ab' }, { a: -1, tag: 'x' }] }, /^value\.in\[1\]\.a: expected u16/],
     [{ wide: -1n }, /^value\.wide: expected u128/],
