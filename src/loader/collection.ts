@@ -21,7 +21,7 @@ import { parseBtfExt, type BtfExt } from '../btf/ext.js';
 import { loadKernelBtf } from '../btf/kernel.js';
 import { parseElf, type ElfFile } from '../elf/elf-file.js';
 import { readCollectionSpec, objectNameFromPath } from '../object/index.js';
-import type { CollectionSpec, ObjectMapSpec, ProgramSpec } from '../object/spec.js';
+import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
 import type { AttachTypeName, ProgTypeName } from '../object/program-types.js';
 import { loadProgram, type Program } from '../prog/program.js';
 import { VerifierError } from '../sys/prog-cmds.js';
@@ -394,4 +394,3 @@ function finish(
   return new Collection(spec, out, owned, programs, pinned, warnings);
 }
 
-export type { ObjectMapSpec };
