@@ -10,7 +10,7 @@
  * `IncompatibleMapError`. Reused maps keep their contents: initial values are
  * written only into maps this load created.
  */
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readlinkSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BpfMap } from '../maps/map.js';
 import { wrapFd, type OpenMapOptions } from '../maps/open.js';
@@ -216,6 +216,7 @@ function openOrCreate(spec: ObjectMapSpec, options: CreateMapsOptions, cleanup: 
     const fd = objGet(pinPath);
     if (fd >= 0) {
       cleanup.fd(fd);
+      if (!isMapFd(fd)) throw new LoaderError('ENOTMAP', `map ${spec.realName}`, `${pinPath} holds a pinned object that is not a map`);
       checkMapCompatible(spec, mapInfoByFd(fd), `the map pinned at ${pinPath}`);
       return { spec, fd, reused: true, pinPath };
     }
@@ -228,6 +229,15 @@ function openOrCreate(spec: ObjectMapSpec, options: CreateMapsOptions, cleanup: 
     updateElem(fd, u32Bytes(0), data, `initial value of ${spec.realName}`);
   }
   return { spec, fd, reused: false, pinPath };
+}
+
+/** The kernel names map fds `anon_inode:bpf-map` (kernel/bpf/syscall.c, bpf_map_new_fd). */
+function isMapFd(fd: number): boolean {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf-map';
+  } catch {
+    return true; // no /proc: let the info call decide
+  }
 }
 
 /** Where a map is pinned: libbpf LIBBPF_PIN_BY_NAME under the root; iproute2 PIN_GLOBAL_NS under `<root>/tc/globals`. */

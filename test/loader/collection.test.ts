@@ -220,9 +220,10 @@ test('programType gives programs of unrecognised sections a type, as bpftool loa
   assert.equal(c.program('p_unknown').typeName, 'socket_filter');
 });
 
-test('pinning by name: created, reused when compatible, IncompatibleMapError otherwise; unpin removes', kernelOnly(), () => {
+test('pinning by name: created, reused when compatible, IncompatibleMapError otherwise; unpin removes', kernelOnly(), (t) => {
   ensureBpffs();
   rmSync(PIN_ROOT, { recursive: true, force: true });
+  t.after(() => rmSync(PIN_ROOT, { recursive: true, force: true }));
   const obj = `${T}loader-clang-22-el.elf`;
   const opts = { programs: ['data_sections'], pinRoot: PIN_ROOT };
   const c1 = loadCollection(obj, opts);
@@ -242,6 +243,13 @@ test('pinning by name: created, reused when compatible, IncompatibleMapError oth
   const before = openFds();
   assert.throws(() => loadCollection(obj, opts), (e: unknown) => e instanceof IncompatibleMapError && e.field === 'valueSize' && e.expected === 8 && e.actual === 4);
   assert.equal(openFds(), before);
+  rmSync(`${PIN_ROOT}/btf_pin`);
+  // A pinned program where the map should be is refused as such.
+  using prog = loadCollection(`${T}loader-clang-22-el.elf`, { programs: ['data_sections'], pinRoot: null });
+  prog.program('data_sections').pin(`${PIN_ROOT}/btf_pin`);
+  const fdsNow = openFds();
+  assert.throws(() => loadCollection(obj, opts), (e: unknown) => e instanceof LoaderError && e.code === 'ENOTMAP');
+  assert.equal(openFds(), fdsNow, 'no fd left by the refused load');
   rmSync(PIN_ROOT, { recursive: true, force: true });
 });
 
