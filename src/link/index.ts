@@ -11,3 +11,5 @@ export { LinkType, linkTypeName, XdpFlags, AttachFlags } from '../sys/link-cmds.
 export { progQuery, QUERY_EFFECTIVE } from '../sys/prog-cmds.js';
 export { attachTc, type TcOptions } from './tc.js';
 export { attachPerfEvent, type PerfSamplingOptions } from './perf-sampling.js';
+export { attachUprobe, attachUretprobe, type UprobeOptions } from './uprobe.js';
+export { symbolFileOffset } from './elf-symbols.js';
