@@ -238,3 +238,34 @@ test('the candidate index matches a full decode of every type (vmlinux with a la
     for (const [e, ids] of expected) assert.deepEqual(fast.idsByEssentialName(e), ids, e);
   }
 });
+
+test('an object built for this kernel relocates against another kernel\'s BTF (cilium\'s vmlinux.btf.gz) to that kernel\'s layout', () => {
+  const other = parseBtf(gunzipSync(readFileSync(`${RELOCS}vmlinux.btf.gz`)));
+  const { btf, ext } = object(new URL('./fixtures/core_vmlinux.bpf.o', import.meta.url).pathname);
+  const target = coreTarget(other);
+  const task = other.typesByName('task_struct').find((t) => t.kind === 'struct') as BtfComposite;
+  const offsetOf = (name: string) => BigInt(task.members.find((m) => m.name === name)!.bitOffset / 8);
+
+  const mapTypes = other.typesByName('bpf_map_type').find((t) => t.kind === 'enum')!;
+  const ringbuf = (mapTypes as unknown as { values: { name: string; value: bigint }[] }).values.find((v) => v.name === 'BPF_MAP_TYPE_RINGBUF')!.value;
+  let checked = 0;
+  for (const r of relosOf(ext, 'raw_tp/sys_enter')) {
+    const local = btf.typeById(r.typeId);
+    const res = calculateCoreRelocation(btf, r, target, 'core_checks');
+    if (r.kind === CoreReloKind.FIELD_BYTE_OFFSET && local.name.startsWith('task_struct')) {
+      const member = (local as BtfComposite).members[Number(r.accessString.split(':')[1])]!.name;
+      if (task.members.some((m) => m.name === member)) assert.equal(res.newValue, offsetOf(member), `${local.name}.${member}`);
+      else assert.equal(res.poison, true, `${local.name}.${member} is missing there: poisoned`);
+      checked++;
+    }
+    if (r.kind === CoreReloKind.ENUMVAL_VALUE && r.accessString === '1') {
+      assert.equal(res.newValue, ringbuf);
+      checked++;
+    }
+    if (r.kind === CoreReloKind.FIELD_EXISTS && local.name === 'task_struct___mini' && r.accessString === '0:3') {
+      assert.equal(res.newValue, 0n, 'not_in_kernel does not exist there either');
+      checked++;
+    }
+  }
+  assert.ok(checked >= 4, `checked ${checked} relocations`);
+});
