@@ -225,19 +225,19 @@ function readInput(file: string | Uint8Array | CollectionSpec, options: LoadColl
  * Works from Linux 4.18 (BTF maps) / 5.2 (global data); each program type and map type has its own minimum.
  */
 export function loadCollection(file: string | Uint8Array | CollectionSpec, options: LoadCollectionOptions = {}): Collection {
-  const { spec, elf } = readInput(file, options);
-  hostOrderCheck(spec);
-  const selected = selectPrograms(spec, options.programs, options.programType);
-  for (const name of Object.keys(options.maps ?? {})) {
-    if (!spec.maps.has(name)) throw new InvalidArgumentError(`options.maps names '${name}', which the object does not define; it has ${[...spec.maps.keys()].join(', ') || 'no maps'}`);
-  }
-  const data = applyVariables(spec, options.constants, options.variables);
-  const kconfig = kconfigData(spec);
-  if (kconfig) data.set('.kconfig', kconfig);
   const warnings: string[] = [];
   const cleanup = new Cleanup();
   const programs: Record<string, Program> = {};
   try {
+    const { spec, elf } = readInput(file, options);
+    hostOrderCheck(spec);
+    const selected = selectPrograms(spec, options.programs, options.programType);
+    for (const name of Object.keys(options.maps ?? {})) {
+      if (!spec.maps.has(name)) throw new InvalidArgumentError(`options.maps names '${name}', which the object does not define; it has ${[...spec.maps.keys()].join(', ') || 'no maps'}`);
+    }
+    const data = applyVariables(spec, options.constants, options.variables);
+    const kconfig = kconfigData(spec);
+    if (kconfig) data.set('.kconfig', kconfig);
     let btfFd: number | undefined;
     let ext: BtfExt | undefined;
     if (spec.btf) {
