@@ -93,12 +93,10 @@ export function cString(table: Uint8Array, offset: number, what: string | (() =>
   const end = table.indexOf(0, offset);
   if (end < 0) throw new ParseError(name(), tableFileOffset + offset, 'string is not NUL-terminated');
   if (end === offset) return '';
-  // Names are almost always ASCII: decoding them by hand avoids TextDecoder's per-call cost.
-  let ascii = '';
-  for (let i = offset; i < end; i++) {
-    const c = table[i]!;
-    if (c >= 0x80) return decoder.decode(table.subarray(offset, end));
-    ascii += String.fromCharCode(c);
-  }
-  return ascii;
+  // Names are almost always short ASCII: one fromCharCode call over the bytes avoids both
+  // TextDecoder's per-call cost and building the string a character at a time.
+  const bytes = table.subarray(offset, end);
+  if (bytes.byteLength > 1024) return decoder.decode(bytes);
+  for (let i = 0; i < bytes.byteLength; i++) if (bytes[i]! >= 0x80) return decoder.decode(bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }

@@ -110,6 +110,8 @@ export class ElfFile {
   private readonly reader: ByteReader;
   private symbolCache: readonly ElfSymbol[] | undefined;
   private relocationCache: readonly ElfRelocationSection[] | undefined;
+  private relocationTargets: Map<number, ElfSection> | undefined;
+  private readonly relocationByIndex = new Map<number, ElfRelocationSection>();
   private readonly byName = new Map<string, ElfSection>();
 
   /** Use `parseElf`. */
@@ -179,9 +181,31 @@ export class ElfFile {
     if (this.relocationCache === undefined) {
       this.relocationCache = this.sections
         .filter((s) => s.type === SectionType.REL || s.type === SectionType.RELA)
-        .map((s) => this.readRelocations(s));
+        .map((s) => this.relocationSection(s));
     }
     return this.relocationCache;
+  }
+
+  /**
+   * The (first) relocation section applying to section `targetIndex`, decoded on first
+   * use; undefined when there is none. Cheaper than `relocations()` when only a few
+   * sections matter (DWARF's relocations are most of an object's entries).
+   */
+  relocationsFor(targetIndex: number): ElfRelocationSection | undefined {
+    if (this.relocationTargets === undefined) {
+      this.relocationTargets = new Map();
+      for (const s of this.sections) {
+        if ((s.type === SectionType.REL || s.type === SectionType.RELA) && !this.relocationTargets.has(s.info)) this.relocationTargets.set(s.info, s);
+      }
+    }
+    const rel = this.relocationTargets.get(targetIndex);
+    return rel ? this.relocationSection(rel) : undefined;
+  }
+
+  private relocationSection(rel: ElfSection): ElfRelocationSection {
+    let r = this.relocationByIndex.get(rel.index);
+    if (!r) this.relocationByIndex.set(rel.index, (r = this.readRelocations(rel)));
+    return r;
   }
 
   private readSymbols(symtab: ElfSection): ElfSymbol[] {

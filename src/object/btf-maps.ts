@@ -217,7 +217,7 @@ function parseMapDef(ctx: ObjectContext, name: string, typeId: number, strict: b
  * (libbpf: bpf_object__collect_map_relos).
  */
 function readInitialSlots(ctx: ObjectContext, sectionIndex: number, maps: ObjectMapSpec[], defs: Map<ObjectMapSpec, MapDef>, symbols: Map<string, { value: number; size: number }>): void {
-  const rel = ctx.relocationsOf.get(sectionIndex);
+  const rel = ctx.relocationsOf(sectionIndex);
   if (!rel) return;
   const section = ctx.section(sectionIndex);
   const slots = new Map<ObjectMapSpec, MapSlot[]>();

@@ -18,8 +18,6 @@ export class ObjectContext {
   readonly btf: BtfSpec | undefined;
   readonly objectName: string;
   readonly kinds: readonly SectionKind[];
-  /** Relocation sections by the index of the section they apply to. */
-  readonly relocationsOf = new Map<number, ElfRelocationSection>();
   private readonly bySection = new Map<number, ElfSymbol[]>();
 
   constructor(elf: ElfFile, btf: BtfSpec | undefined, objectName: string) {
@@ -33,9 +31,11 @@ export class ObjectContext {
       list.push(s);
     }
     this.kinds = elf.sections.map(classifySection);
-    for (const r of elf.relocations()) {
-      if (!this.relocationsOf.has(r.target.index)) this.relocationsOf.set(r.target.index, r);
-    }
+  }
+
+  /** The relocations applying to a section (decoded on demand: DWARF's are never read). */
+  relocationsOf(sectionIndex: number): ElfRelocationSection | undefined {
+    return this.elf.relocationsFor(sectionIndex);
   }
 
   /** Symbols defined in a section (section symbols included), in symbol table order. */

@@ -86,7 +86,7 @@ function btfVariables(ctx: ObjectContext, sectionIndex: number, datasec: BtfData
       size,
       btfTypeId: v.type,
       linkage: v.linkage === 0 ? 'static' : v.linkage === 2 ? 'extern' : 'global',
-      value: contents.slice(offset, offset + size),
+      value: contents.subarray(offset, offset + size),
     });
   }
   return out.sort((a, b) => a.offset - b.offset);
@@ -105,7 +105,7 @@ function symbolVariables(ctx: ObjectContext, sectionIndex: number, contents: Uin
         offset: s.value,
         size: s.size,
         linkage: s.binding === SymbolBinding.LOCAL ? 'static' as const : 'global' as const,
-        value: contents.slice(s.value, s.value + s.size),
+        value: contents.subarray(s.value, s.value + s.size),
       };
     })
     .sort((a, b) => a.offset - b.offset);

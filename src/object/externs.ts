@@ -77,13 +77,19 @@ export function readExterns(ctx: ObjectContext): Externs {
   }
   kcfg.sort((a, b) => b.align - a.align || a.size - b.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let off = 0;
-  const kconfigVariables: VariableSpec[] = [];
+  const offsets: number[] = [];
   for (const k of kcfg) {
     const offset = Math.ceil(off / k.align) * k.align;
+    offsets.push(offset);
     off = offset + k.size;
-    externs.push({ name: k.name, kind: 'kconfig', weak: k.weak, btfTypeId: k.typeId, offset, size: k.size });
-    kconfigVariables.push({ name: k.name, map: '.kconfig', section: '.kconfig', offset, size: k.size, btfTypeId: k.typeId, linkage: 'extern', value: new Uint8Array(k.size) });
   }
+  const data = new Uint8Array(off);
+  const kconfigVariables: VariableSpec[] = [];
+  kcfg.forEach((k, i) => {
+    const offset = offsets[i]!;
+    externs.push({ name: k.name, kind: 'kconfig', weak: k.weak, btfTypeId: k.typeId, offset, size: k.size });
+    kconfigVariables.push({ name: k.name, map: '.kconfig', section: '.kconfig', offset, size: k.size, btfTypeId: k.typeId, linkage: 'extern', value: data.subarray(offset, offset + k.size) });
+  });
   const kconfigMap: ObjectMapSpec | undefined = kcfg.length === 0 ? undefined : {
     name: internalMapName(ctx.objectName, '.kconfig'),
     realName: '.kconfig',
@@ -96,7 +102,7 @@ export function readExterns(ctx: ObjectContext): Externs {
     source: 'kconfig',
     section: '.kconfig',
     sectionOffset: 0,
-    data: new Uint8Array(off),
+    data,
     freeze: true,
   };
   return { externs, kconfigMap, kconfigVariables };

@@ -49,7 +49,8 @@ export function readPrograms(ctx: ObjectContext, maps: readonly ObjectMapSpec[],
   const execSections = ctx.elf.sections.filter((s) => ctx.kindOf(s.index) === 'program' && s.size > 0);
   for (const s of execSections) funcsBySection.set(s.index, functionRanges(ctx, s));
   for (const section of execSections) {
-    const code = ctx.elf.sectionData(section);
+    // One copy per section; functions get views of it (one allocation instead of one per function).
+    const code = ctx.elf.sectionData(section).slice();
     const r = new ByteReader(code, ctx.elf.littleEndian);
     const relocs = sectionRelocations(ctx, section, r, lookup, funcsBySection);
     const info = section.name === '.text' ? undefined : lookupSection(section.name);
@@ -59,7 +60,7 @@ export function readPrograms(ctx: ObjectContext, maps: readonly ObjectMapSpec[],
         section: section.name,
         sectionIndex: section.index,
         offset: f.start,
-        instructions: code.slice(f.start * INSN_SIZE, (f.start + f.count) * INSN_SIZE),
+        instructions: code.subarray(f.start * INSN_SIZE, (f.start + f.count) * INSN_SIZE),
         insnCount: f.count,
         global: f.sym.binding !== SymbolBinding.LOCAL,
         weak: f.sym.binding === SymbolBinding.WEAK,
@@ -70,7 +71,15 @@ export function readPrograms(ctx: ObjectContext, maps: readonly ObjectMapSpec[],
       functions.push(fn);
       if (section.name === '.text') continue;
       programs.push({
-        ...fn,
+        name: fn.name,
+        section: fn.section,
+        sectionIndex: fn.sectionIndex,
+        offset: fn.offset,
+        instructions: fn.instructions,
+        insnCount: fn.insnCount,
+        global: fn.global,
+        weak: fn.weak,
+        relocations: fn.relocations,
         type: info ? info.type : 'unspec',
         attachType: info?.attachType,
         attachTo: info ? info.attachTo : '',
@@ -118,7 +127,7 @@ function sectionRelocations(
   lookup: MapLookup,
   funcs: Map<number, { sym: ElfSymbol; start: number; count: number }[]>,
 ): ProgramRelocation[] {
-  const rel = ctx.relocationsOf.get(section.index);
+  const rel = ctx.relocationsOf(section.index);
   if (!rel) return [];
   const out: ProgramRelocation[] = [];
   for (const entry of rel.entries) {

@@ -68,7 +68,10 @@ export interface VariableSpec {
   readonly btfTypeId?: number;
   /** `'global'` (visible to user space by name), `'static'`, or `'extern'` (kconfig). */
   readonly linkage: 'global' | 'static' | 'extern';
-  /** Initial bytes (a copy; zeros for `.bss` and `.kconfig`). */
+  /**
+   * Initial bytes (zeros for `.bss` and `.kconfig`): a view into its map's `data`, which is
+   * a copy of the object's bytes (never a view of the caller's input).
+   */
   readonly value: Uint8Array;
 }
 
@@ -143,7 +146,11 @@ export interface FunctionSpec {
   readonly sectionIndex: number;
   /** Offset of the first instruction within the section, in instructions (8 bytes each). */
   readonly offset: number;
-  /** Raw instructions in the object's byte order (a copy). An `ld_imm64` counts as two. */
+  /**
+   * Raw instructions in the object's byte order: a view into a copy of the section (never
+   * into the caller's input), shared with the section's other functions. An `ld_imm64`
+   * counts as two instructions.
+   */
   readonly instructions: Uint8Array;
   readonly insnCount: number;
   /** `STB_GLOBAL`/`STB_WEAK` (true) or `STB_LOCAL` (false). */

@@ -23,7 +23,7 @@ export function readStructOpsMaps(ctx: ObjectContext, programs: readonly Program
     if (!datasec) throw new ObjectError(`no DATASEC ${section.name} in the object's BTF`, section.name);
     const data = ctx.elf.sectionData(section);
     const symbols = new Map(ctx.namedSymbolsIn(section.index).map((s) => [s.name, s]));
-    const rel = ctx.relocationsOf.get(section.index);
+    const rel = ctx.relocationsOf(section.index);
     for (const vsi of datasec.vars) {
       const v = ctx.btfType(vsi.type, `DATASEC ${section.name}`);
       if (v.kind !== 'var') continue;
