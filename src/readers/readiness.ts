@@ -1,17 +1,23 @@
 /**
  * Waiting for an fd to become readable without blocking the event loop: a
- * libuv poll handle (the addon's pollStart) that resolves promises. Shared by
- * the ring buffer, perf buffer and trace pipe readers.
+ * libuv poll handle (the addon's pollStart) that wakes waiters. Shared by the
+ * ring buffer, perf buffer and trace pipe readers.
+ *
+ * The handle runs only while someone waits, and stops when the fd fires, so a
+ * level-triggered fd with unread data never spins the loop, and an idle reader
+ * holds no handle (and no timer) that would keep the process alive.
  */
 import { bpfError } from '../sys/bpf.js';
 import { native } from '../sys/native.js';
 
 const UV_READABLE = 1;
 
+/** Called with `true` when the fd became readable, `false` when the source closed. */
+export type Waiter = (ready: boolean) => void;
+
 export class Readiness {
   #handle: object | undefined;
-  #waiters: (() => void)[] = [];
-  #ready = false;
+  readonly #waiters = new Set<Waiter>();
   #closed = false;
   readonly #fd: number;
   readonly #what: string;
@@ -24,11 +30,8 @@ export class Readiness {
   #start(): void {
     if (this.#handle || this.#closed) return;
     const h = native().pollStart(this.#fd, UV_READABLE, (status: number) => {
-      this.#ready = true;
-      // Level-triggered: stop watching until someone waits again, so an fd with
-      // unread data does not spin the loop.
-      if (status >= 0) this.#pause();
-      this.#wake();
+      this.#pause();
+      this.#wake(status >= 0);
     });
     if (typeof h === 'number') throw bpfError(-h, 'poll', this.#what);
     this.#handle = h;
@@ -39,35 +42,28 @@ export class Readiness {
     this.#handle = undefined;
   }
 
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const f of w) f();
+  #wake(ready: boolean): void {
+    const ws = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of ws) w(ready && !this.#closed);
   }
 
-  /**
-   * Resolves `true` when the fd is readable, `false` after `timeoutMs` (when
-   * given) or when closed. Never blocks the event loop.
-   */
-  wait(timeoutMs?: number): Promise<boolean> {
-    if (this.#closed) return Promise.resolve(false);
-    this.#ready = false;
+  /** Call `waiter` once, when the fd is readable (or with `false` on close). */
+  add(waiter: Waiter): void {
+    if (this.#closed) { waiter(false); return; }
+    this.#waiters.add(waiter);
     this.#start();
-    return new Promise<boolean>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        resolve(this.#ready && !this.#closed);
-      };
-      this.#waiters.push(done);
-      if (timeoutMs !== undefined && timeoutMs >= 0) {
-        timer = setTimeout(() => {
-          this.#waiters = this.#waiters.filter((f) => f !== done);
-          if (this.#waiters.length === 0) this.#pause();
-          resolve(false);
-        }, timeoutMs);
-      }
-    });
+  }
+
+  /** Forget `waiter`; stops watching when nobody waits. */
+  remove(waiter: Waiter): void {
+    this.#waiters.delete(waiter);
+    if (this.#waiters.size === 0) this.#pause();
+  }
+
+  /** Resolves `true` when readable, `false` after `timeoutMs` (when given) or on close. */
+  wait(timeoutMs?: number): Promise<boolean> {
+    return waitAny([this], timeoutMs);
   }
 
   /** Stop watching and wake every waiter with `false` (idempotent). */
@@ -75,21 +71,33 @@ export class Readiness {
     if (this.#closed) return;
     this.#closed = true;
     this.#pause();
-    this.#wake();
+    this.#wake(false);
   }
 }
 
-/** Wait until any of several readiness sources fires (or the timeout). */
-export async function waitAny(sources: readonly Readiness[], timeoutMs?: number): Promise<boolean> {
-  if (sources.length === 0) return false;
-  // Resolve on the first `true`, or `false` once every source gave up.
+/**
+ * Resolves `true` as soon as any source is readable, `false` on timeout or when
+ * every source closed. Whatever happens first cancels the rest (no stray timers
+ * or poll handles remain).
+ */
+export function waitAny(sources: readonly Readiness[], timeoutMs?: number): Promise<boolean> {
+  if (sources.length === 0) return Promise.resolve(false);
   return new Promise<boolean>((resolve) => {
-    let pending = sources.length;
-    for (const s of sources) {
-      void s.wait(timeoutMs).then((ok) => {
-        if (ok) resolve(true);
-        else if (--pending === 0) resolve(false);
-      });
-    }
+    let open = sources.length;
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (result: boolean) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      for (const s of sources) s.remove(waiter);
+      resolve(result);
+    };
+    const waiter: Waiter = (ready) => {
+      if (ready) finish(true);
+      else if (--open === 0) finish(false);
+    };
+    if (timeoutMs !== undefined && timeoutMs >= 0) timer = setTimeout(() => finish(false), timeoutMs);
+    for (const s of sources) s.add(waiter);
   });
 }
