@@ -15,7 +15,7 @@ import type { ElfSection, ElfSymbol } from '../elf/elf-file.js';
 import type { ObjectContext } from './context.js';
 import { ObjectError } from './errors.js';
 import { lookupSection } from './section-names.js';
-import type { FunctionSpec, ObjectMapSpec, ProgramRelocation, ProgramSpec } from './spec.js';
+import type { CodeSectionSpec, FunctionSpec, ObjectMapSpec, ProgramRelocation, ProgramSpec } from './spec.js';
 
 const INSN_SIZE = 8;
 const OP_LD_IMM64 = 0x18;
@@ -29,6 +29,7 @@ interface MapLookup {
 export interface ProgramsResult {
   readonly functions: FunctionSpec[];
   readonly programs: ProgramSpec[];
+  readonly codeSections: CodeSectionSpec[];
 }
 
 /** Read every function of every executable section. */
@@ -45,6 +46,7 @@ export function readPrograms(ctx: ObjectContext, maps: readonly ObjectMapSpec[],
   }
   const functions: FunctionSpec[] = [];
   const programs: ProgramSpec[] = [];
+  const codeSections: CodeSectionSpec[] = [];
   const funcsBySection = new Map<number, { sym: ElfSymbol; start: number; count: number }[]>();
   const execSections = ctx.elf.sections.filter((s) => ctx.kindOf(s.index) === 'program' && s.size > 0);
   for (const s of execSections) funcsBySection.set(s.index, functionRanges(ctx, s));
@@ -54,6 +56,13 @@ export function readPrograms(ctx: ObjectContext, maps: readonly ObjectMapSpec[],
     const r = new ByteReader(code, ctx.elf.littleEndian);
     const relocs = sectionRelocations(ctx, section, r, lookup, funcsBySection);
     const info = section.name === '.text' ? undefined : lookupSection(section.name);
+    codeSections.push({
+      name: section.name,
+      index: section.index,
+      insnCount: section.size / INSN_SIZE,
+      functions: funcsBySection.get(section.index)!.map((f) => f.sym.name || section.name),
+      programType: section.name === '.text' ? undefined : info ? info.type : 'unspec',
+    });
     for (const f of funcsBySection.get(section.index)!) {
       const fn: FunctionSpec = {
         name: f.sym.name || section.name,
@@ -90,7 +99,7 @@ export function readPrograms(ctx: ObjectContext, maps: readonly ObjectMapSpec[],
       });
     }
   }
-  return { functions, programs };
+  return { functions, programs, codeSections };
 }
 
 /**

@@ -68,7 +68,7 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
     maps.push(...data.maps);
     const ext = readExterns(ctx);
     if (ext.kconfigMap) maps.push(ext.kconfigMap);
-    const { functions, programs } = readPrograms(ctx, maps, license, kernelVersion);
+    const { functions, programs, codeSections } = readPrograms(ctx, maps, license, kernelVersion);
     maps.push(...readStructOpsMaps(ctx, programs));
     const mapsByName = new Map<string, ObjectMapSpec>();
     for (const m of maps) {
@@ -90,6 +90,7 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
       maps: mapsByName,
       programs: programsByName,
       functions,
+      codeSections,
       variables,
       externs: ext.externs,
       btf,

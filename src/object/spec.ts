@@ -192,6 +192,18 @@ export interface ExternSpec {
   readonly size?: number;
 }
 
+/** An executable section: its size in instructions and the functions in it. */
+export interface CodeSectionSpec {
+  readonly name: string;
+  readonly index: number;
+  /** Section size / 8 (code between functions that no symbol covers is counted, not kept). */
+  readonly insnCount: number;
+  /** Names of its functions, in address order. */
+  readonly functions: readonly string[];
+  /** Program type the section name implies (`'unspec'` when unknown; `.text` has none). */
+  readonly programType: ProgTypeName | undefined;
+}
+
 /** Everything in one BPF ELF object. */
 export interface CollectionSpec {
   /** Name used to derive internal map names (the file name up to the first `.`, as libbpf). */
@@ -207,6 +219,8 @@ export interface CollectionSpec {
   readonly programs: ReadonlyMap<string, ProgramSpec>;
   /** Every function of every executable section, programs and `.text` subprograms alike. */
   readonly functions: readonly FunctionSpec[];
+  /** Every non-empty executable section, in section order. */
+  readonly codeSections: readonly CodeSectionSpec[];
   /** Global variables by name (first definition wins for duplicated static names). */
   readonly variables: ReadonlyMap<string, VariableSpec>;
   readonly externs: readonly ExternSpec[];

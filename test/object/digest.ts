@@ -49,6 +49,7 @@ export function specDigest(s: CollectionSpec, code = true): unknown {
       programFlags: p.programFlags, isReturnProbe: p.isReturnProbe,
     })),
     functions: s.functions.map((f) => functionDigest(f, le, code)),
+    codeSections: code ? s.codeSections : s.codeSections.map(({ insnCount: _, ...c }) => c),
     variables: [...s.variables.values()].map((v) => ({ ...v, value: v.value.byteLength })),
     externs: s.externs,
     btfTypes: s.btf?.typeCount,

@@ -131,6 +131,7 @@ export function describeObject(path: string, bytes: Uint8Array): Record<string, 
       name: p.name, section: p.section, type: p.type, attachType: p.attachType ?? null, attachTo: p.attachTo,
       insns: p.insnCount, sleepable: (p.programFlags & (1 << 4)) !== 0, relocations: relocationSummary(p.relocations),
     })),
+    codeSections: spec.codeSections,
     functions: spec.functions.filter((f) => f.section === '.text').map((f) => ({ name: f.name, section: f.section, offset: f.offset, insns: f.insnCount, global: f.global })),
     externs: spec.externs,
   };
