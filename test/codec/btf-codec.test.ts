@@ -12,7 +12,7 @@ import { btfTypeName, compileBtfCodec, CodecValueError } from '../../src/codec/i
 import { loadKernelBtf } from '../../src/btf/kernel.js';
 import type { BtfSpec, BtfType } from '../../src/btf/types.js';
 import { EbpfError, InvalidArgumentError } from '../../src/sys/errors.js';
-import { clangOnly, compileC, GLOBAL } from './clang.js';
+import { clangOnly, compileC, GLOBAL, named } from './clang.js';
 
 const SOURCE = `
 typedef unsigned int u32t;
@@ -102,9 +102,7 @@ const EXPECTED = {
 };
 
 function typeId(btf: BtfSpec, name: string, kind: BtfType['kind']): number {
-  const t = btf.typeByName(name, kind as 'struct');
-  assert.ok(t, `${kind} ${name} in BTF`);
-  return t.id;
+  return named(btf, name, kind).id;
 }
 
 for (const littleEndian of [true, false]) {
@@ -297,7 +295,7 @@ test('real-world BTF: a sample of vmlinux structs and unions compile, and decode
   }
   // Every 40th composite (~300 of ~13k): all of them pass too, in ~50 s.
   const sample = ids.filter((_, i) => i % 40 === 0);
-  for (const id of [...sample, btf.typeByName('task_struct', 'struct')!.id, btf.typeByName('sk_buff', 'struct')!.id]) {
+  for (const id of [...sample, named(btf, 'task_struct', 'struct').id, named(btf, 'sk_buff', 'struct').id]) {
     const c = compileBtfCodec<unknown>(btf, id);
     const name = btfTypeName(btf, id);
     // All-zero bytes decode to values that encode back to all-zero bytes.

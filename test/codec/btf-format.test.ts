@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { formatBtfJson, formatMapEntryJson, hexBytesJson } from '../../src/codec/index.js';
 import type { BtfSpec, BtfType } from '../../src/btf/types.js';
 import { kernelOnly } from '../helpers/kernel.js';
-import { clangOnly, compileC } from './clang.js';
+import { clangOnly, compileC, composite, named } from './clang.js';
 
 // No libbpf headers needed: the map-definition macros are spelled out.
 const SOURCE = `
@@ -115,10 +115,10 @@ const skip = clangOnly().skip || kernelOnly().skip || (!bpftoolAvailable() && !p
 test('formatMapEntryJson is byte-identical to `bpftool -j map dump` for maps with BTF', { skip }, () => {
   const obj = compileC(SOURCE, true);
   const btf = obj.btf;
-  const val = btf.typeByName('val', 'struct')!;
-  const key = btf.typeByName('key', 'struct')!;
-  const inner = btf.typeByName('inner', 'struct')!;
-  const u32 = btf.typeByName('unsigned int', 'int')!;
+  const val = composite(btf, 'val');
+  const key = composite(btf, 'key');
+  const inner = composite(btf, 'inner');
+  const u32 = named(btf, 'unsigned int', 'int');
   const seed = Number(process.env.CODEC_SEED ?? Date.now() % 2 ** 31);
   // Random bytes, plus a few crafted to hit the string/number rules for char arrays.
   const values = fc.sample(fc.uint8Array({ minLength: val.size, maxLength: val.size }), { numRuns: 8, seed });
@@ -182,7 +182,7 @@ test('formatMapEntryJson is byte-identical to `bpftool -j map dump` for maps wit
     assert.equal(dataEntries.length, 1);
     const e = JSON.parse(dataEntries[0]!) as { key: string[]; value: string[] };
     const fixed = withDataOffsets(btf, { gdata: 0, gstr: 4 }, 10);
-    const sec = fixed.typeByName('.data', 'datasec')!;
+    const sec = named(fixed, '.data', 'datasec');
     assert.equal(formatMapEntryJson({ key: fromHex(e.key), value: fromHex(e.value) }, { spec: fixed, keyTypeId: 0, valueTypeId: sec.id }), dataEntries[0]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -192,7 +192,7 @@ test('formatMapEntryJson is byte-identical to `bpftool -j map dump` for maps wit
 test('formatBtfJson rules without the kernel: bitfields, 128-bit, enums, strings, short data', clangOnly(), () => {
   const obj = compileC(SOURCE, true);
   const btf = obj.btf;
-  const val = btf.typeByName('val', 'struct')!;
+  const val = composite(btf, 'val');
   const bytes = new Uint8Array(val.size);
   bytes.set(Buffer.from('a"b\\\0'), 0);
   const json = formatBtfJson(btf, val.id, bytes);

@@ -12,6 +12,7 @@ import { compileBtfCodec, compileTypeDecl, structOffsets } from '../../src/codec
 import type { PlainDecl } from './arbitraries.js';
 import { asDecl, structDeclArb, valueArb } from './arbitraries.js';
 import { clangOnly, compileC, GLOBAL } from './clang.js';
+import type { BtfComposite } from '../../src/btf/types.js';
 
 const cScalar: Record<string, string> = {
   u8: 'unsigned char', u16: 'unsigned short', u32: 'unsigned int', u64: 'unsigned long long',
@@ -90,7 +91,7 @@ test('random declared structs: layout, encodings and BTF codecs agree with clang
       assert.equal(declared.size, btfCodec.size, msg);
       // BTF has no packed flag: a packed struct whose members happen to sit aligned looks unpacked (as to libbpf's btf__align_of).
       if (!JSON.stringify(d).includes('packed')) assert.equal(declared.align, btfCodec.align, msg);
-      const members = (obj.btf.resolve(typeId) as { members: { name: string; bitOffset: number }[] }).members;
+      const members = (obj.btf.resolve(typeId) as BtfComposite).members;
       assert.deepEqual(structOffsets(asDecl(d)).map((f) => [f.name, f.offset]), members.map((m) => [m.name, m.bitOffset / 8]), msg);
       // Encodings: byte-identical to clang's initialized data, padding included.
       const mine = new Uint8Array(declared.size).fill(0xcc);

@@ -9,7 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBtf } from '../../src/btf/btf.js';
 import { elfSections } from '../../src/btf/elf-sections.js';
-import type { BtfSpec } from '../../src/btf/types.js';
+import type { BtfComposite, BtfSpec, BtfType } from '../../src/btf/types.js';
+
+/**
+ * The type named `name` of `kind`. (BtfSpec.typeByName's return type is
+ * `never` for 'struct'/'union' because BtfComposite's kind is a union of both.)
+ */
+export function named(btf: BtfSpec, name: string, kind: BtfType['kind']): BtfType {
+  const t = btf.typesByName(name).find((x) => x.kind === kind);
+  if (!t) throw new Error(`${kind} ${name} not in BTF`);
+  return t;
+}
+
+/** The struct or union named `name`. */
+export function composite(btf: BtfSpec, name: string, kind: 'struct' | 'union' = 'struct'): BtfComposite {
+  return named(btf, name, kind) as BtfComposite;
+}
 
 export const CLANG = process.env.CLANG ?? 'clang-19';
 
