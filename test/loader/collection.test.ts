@@ -33,6 +33,16 @@ test('socket/3 of loader-*-el.elf returns 0 only when .rodata constants loaded c
   }
 });
 
+test('calls across .text and custom sections with constants from .rodata and .rodata.test (loader-*.elf xdp_prog)', kernelOnly(), () => {
+  // xdp_prog returns static_fn(arg) + global_fn(arg) + arg2, where static_fn(x) = x - 1 (section "static"),
+  // global_fn(x) = static_fn(x) + global_fn2(x) + global_fn3(x) (.text, .text, section "other") = 3x + 2.
+  const expected = (arg: number, arg2: number) => (arg - 1) + (3 * arg + 2) + arg2;
+  for (const name of ['loader-el.elf', 'loader-clang-14-el.elf', 'loader-clang-22-el.elf']) {
+    using c = loadCollection(`${T}${name}`, { programs: ['xdp_prog'], pinRoot: null, constants: { arg: 5, arg2: 10 } });
+    assert.equal(c.program('xdp_prog').testRun({ dataIn: ZERO }).retval, expected(5, 10), name);
+  }
+});
+
 test('objects libbpf 1.1 refuses (legacy and iproute2 map definitions, linked objects) load here', kernelOnly(), () => {
   const expectations: [string, string[], string[]][] = [
     ['iproute2_map_compat-el.elf', [], ['hash_map']],
