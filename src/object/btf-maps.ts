@@ -15,7 +15,7 @@
 import type { BtfComposite, BtfType } from '../btf/types.js';
 import { MapType, mapTypeName } from '../sys/constants.js';
 import { ParseError } from '../sys/errors.js';
-import { SymbolType } from '../elf/constants.js';
+import { SectionType, SymbolType } from '../elf/constants.js';
 import type { ObjectContext } from './context.js';
 import { ObjectError } from './errors.js';
 import type { MapSlot, ObjectMapSpec } from './spec.js';
@@ -71,7 +71,7 @@ export function readBtfMaps(ctx: ObjectContext, sectionIndex: number): ObjectMap
  */
 function checkNoInitializer(ctx: ObjectContext, sectionIndex: number, name: string, offset: number, size: number): void {
   const section = ctx.section(sectionIndex);
-  if (section.type === 8 /* NOBITS */) return;
+  if (section.type === SectionType.NOBITS) return;
   const data = ctx.elf.sectionData(section);
   if (offset < 0 || offset + size > data.byteLength) {
     throw new ParseError(`map ${name}`, section.offset + Math.min(Math.max(offset, 0), data.byteLength), `definition of ${size} bytes at ${offset} lies outside the ${data.byteLength}-byte .maps section`);
