@@ -60,6 +60,12 @@ test('attachAll with an interface: an XDP drop program attached from its section
     assert.equal(pingFrom(v.ns, v.hostAddr, 1), false, 'XDP drops the echo requests');
   }
   assert.equal(pingFrom(v.ns, v.hostAddr, 1), true, 'detached on close');
+  // All or nothing: two XDP programs cannot share the interface, and the first link is undone.
+  const links = linkIds().length;
+  using two = loadCollection('/usr/libexec/xdp-tools/test_long_func_name.o', { pinRoot: null });
+  assert.equal(Object.keys(two.programs).length, 2);
+  assert.throws(() => attachAll(two, { iface: v.hostIf }));
+  assert.equal(linkIds().length, links, 'the link made before the failure is gone');
 });
 
 test('callbacks: bpf_for_each_map_elem sums a map (examples/for-each-sum)', kernelOnly(), () => {
