@@ -259,8 +259,10 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
     const maps = createMaps(mapSpecs, { btfFd, reuse: options.maps ?? {}, pinRoot, data }, cleanup);
     freezeMaps(maps);
 
-    let kernelBtf: BtfSpec | undefined;
-    const kernelTypes = () => (kernelBtf ??= options.kernelTypes ?? loadKernelBtf());
+    // CO-RE may resolve against other types (options.kernelTypes), but kfunc and ksym ids
+    // always name the running kernel's BTF.
+    let coreBtf: BtfSpec | undefined;
+    const kernelTypes = () => (coreBtf ??= options.kernelTypes ?? loadKernelBtf());
     const index = functionIndex(spec);
     // freplace programs need their target loaded first.
     const ordered = [...selected.filter((p) => p.type !== 'ext'), ...selected.filter((p) => p.type === 'ext')];
@@ -289,7 +291,7 @@ function loadOne(
 ): Program {
   const linked = linkProgram(spec, p, index, ext);
   const insns = linked.insns;
-  resolveReferences(insns, spec.littleEndian, p.name, linked.references, spec, maps, kernelTypes);
+  resolveReferences(insns, spec.littleEndian, p.name, linked.references, spec, maps, loadKernelBtf);
   let poisoned: string[] = [];
   if (linked.coreRelocations.length > 0) {
     if (!spec.btf) throw new LoaderError('ENOBTF', `program ${p.name}`, 'has CO-RE relocations but the object has no .BTF section');
