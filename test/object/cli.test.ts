@@ -27,6 +27,10 @@ test('object show -j: maps with types, slots and inner maps; programs with types
   assert.equal(d.byteOrder, 'little');
   assert.equal(d.license, 'Dual MIT/GPL');
   assert.ok(d.btf.types > 0 && d.btf.hasBtfExt);
+  // One func_info per function (3 programs), as the compiler writes them.
+  assert.equal(d.btf.funcInfo, 3);
+  assert.ok(d.btf.lineInfo > 0);
+  assert.equal(d.btf.coreRelocations, 0);
   const outer = d.maps.find((m: { name: string }) => m.name === 'outer_array');
   assert.deepEqual([outer.type, outer.keySize, outer.valueSize, outer.maxEntries, outer.keyType], ['array_of_maps', 4, 4, 4, 'u32']);
   assert.deepEqual(outer.initialSlots, [{ key: 0, kind: 'map', name: 'inner_a' }, { key: 3, kind: 'map', name: 'inner_b' }]);

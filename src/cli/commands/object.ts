@@ -20,6 +20,7 @@ import { MapFlags } from '../../sys/constants.js';
 import { EbpfError } from '../../sys/errors.js';
 import { btfTypeName } from '../../codec/btf-codec.js';
 import { formatBtfJson } from '../../codec/btf-format.js';
+import { parseBtfExt } from '../../btf/ext.js';
 import { decode, formatInstruction, slots } from '../../asm/index.js';
 import type { FunctionSpec } from '../../object/spec.js';
 
@@ -101,6 +102,19 @@ function mapRecord(spec: CollectionSpec, m: ObjectMapSpec): Record<string, unkno
   };
 }
 
+/** Record counts of `.BTF.ext` (func_info, line_info, CO-RE relocations); an unparsable one says why. */
+function btfExtSummary(spec: CollectionSpec): Record<string, unknown> {
+  if (!spec.btf || !spec.btfExt) return {};
+  try {
+    const ext = parseBtfExt(spec.btfExt, spec.btf);
+    const count = (m: ReadonlyMap<string, readonly unknown[]>) => [...m.values()].reduce((n, l) => n + l.length, 0);
+    return { funcInfo: count(ext.funcInfos), lineInfo: count(ext.lineInfos), coreRelocations: count(ext.coreRelos) };
+  } catch (e) {
+    if (e instanceof EbpfError) return { btfExtError: e.message };
+    throw e;
+  }
+}
+
 function relocationSummary(relocs: readonly ProgramRelocation[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of relocs) out[r.kind] = (out[r.kind] ?? 0) + 1;
@@ -117,7 +131,7 @@ export function describeObject(path: string, bytes: Uint8Array): Record<string, 
     byteOrder: spec.littleEndian ? 'little' : 'big',
     license: spec.license,
     kernelVersion: spec.kernelVersion,
-    btf: spec.btf ? { types: spec.btf.typeCount - spec.btf.firstTypeId, hasBtfExt: spec.btfExt !== undefined, btfExtSize: spec.btfExt?.byteLength ?? 0 } : null,
+    btf: spec.btf ? { types: spec.btf.typeCount - spec.btf.firstTypeId, hasBtfExt: spec.btfExt !== undefined, btfExtSize: spec.btfExt?.byteLength ?? 0, ...btfExtSummary(spec) } : null,
     sections: elf.sections.filter((s) => s.index > 0).map((s) => ({
       index: s.index, name: s.name, type: SECTION_TYPES[s.type] ?? `0x${s.type.toString(16)}`, flags: sectionFlags(s.flags),
       size: s.size, kind: classifySection(s),
@@ -152,7 +166,11 @@ function renderText(d: ReturnType<typeof describeObject>): string {
   const out: string[] = [];
   const btf = d.btf as { types: number; hasBtfExt: boolean } | null;
   out.push(`${d.file}: ELF64 ${d.byteOrder}-endian BPF object, license "${d.license}"${d.kernelVersion ? `, kernel version 0x${(d.kernelVersion as number).toString(16)}` : ''}`);
-  out.push(btf ? `BTF: ${btf.types} types${btf.hasBtfExt ? ', .BTF.ext present' : ', no .BTF.ext'}` : 'BTF: none');
+  const ext = d.btf as { funcInfo?: number; lineInfo?: number; coreRelocations?: number; btfExtError?: string } | null;
+  const extText = !btf?.hasBtfExt ? ', no .BTF.ext'
+    : ext?.btfExtError ? `, .BTF.ext unreadable (${ext.btfExtError})`
+    : `, .BTF.ext: ${ext?.funcInfo} func_info, ${ext?.lineInfo} line_info, ${ext?.coreRelocations} CO-RE relocations`;
+  out.push(btf ? `BTF: ${btf.types} types${extText}` : 'BTF: none');
   const sections = d.sections as { index: number; name: string; type: string; flags: string; size: number; kind: string }[];
   // DWARF is noise here: counted, not listed (the JSON form lists every section).
   const isDebug = (name: string) => /^(\.rel)?\.debug_/.test(name);
