@@ -31,10 +31,12 @@ const MAX_SIZE_FORMATTED = 2 ** 30;
 const MAX_DEPTH = 64;
 
 /** Most values formatted per call: bounds the walk over malformed (exponentially expanding) BTF. */
-const MAX_FORMAT_NODES = 2 ** 25;
+const MAX_FORMAT_NODES = 2 ** 23;
 
 class Formatter {
   private nodes = 0;
+  /** Composite ids on the current path: a struct containing itself by value is malformed. */
+  private readonly open = new Set<number>();
   constructor(readonly btf: BtfSpec, readonly view: DataView, readonly le: boolean) {}
 
   fail(message: string): never {
@@ -65,7 +67,15 @@ class Formatter {
         return this.fail(`float of ${t.size} bytes`);
       case 'enum': case 'enum64': return this.enumValue(t, at);
       case 'array': return this.array(t, at, depth);
-      case 'struct': case 'union': return this.composite(t, at, depth);
+      case 'struct': case 'union': {
+        if (this.open.has(t.id)) this.fail(`${t.kind} ${t.name || '(anon)'} contains itself`);
+        this.open.add(t.id);
+        try {
+          return this.composite(t, at, depth);
+        } finally {
+          this.open.delete(t.id);
+        }
+      }
       case 'datasec': {
         const vars = t.vars.map((v) => this.type(v.type, at + v.offset, depth + 1));
         return `{${JSON.stringify(t.name)}:[${vars.join(',')}]}`;

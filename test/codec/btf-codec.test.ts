@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { existsSync } from 'node:fs';
-import { btfTypeName, compileBtfCodec, CodecValueError } from '../../src/codec/index.js';
+import { btfTypeName, compileBtfCodec, CodecValueError, formatBtfJson } from '../../src/codec/index.js';
 import { loadKernelBtf } from '../../src/btf/kernel.js';
 import type { BtfSpec, BtfType } from '../../src/btf/types.js';
 import { EbpfError, InvalidArgumentError } from '../../src/sys/errors.js';
@@ -258,6 +258,12 @@ test('fuzz: arbitrary (malformed) BTF graphs compile or fail with a typed error;
   fc.assert(
     fc.property(graph, fc.integer({ min: 0, max: n + 1 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), (types, root, junk) => {
       const btf = fakeBtf(types);
+      // The bpftool-style formatter walks the same graph: valid JSON or a typed error.
+      try {
+        JSON.parse(formatBtfJson(btf, root, junk));
+      } catch (e) {
+        assert.ok(e instanceof EbpfError || e instanceof RangeError, `typed error from formatBtfJson, got ${String(e)}`);
+      }
       let codec;
       try {
         codec = compileBtfCodec(btf, root);
