@@ -3,7 +3,8 @@
  * (tools/bpf/bpftool/prog.c, load_with_options): load every program of the
  * object, pin each at `DIR/<program name>`, and with `pinmaps` pin each map at
  * `PINMAPS/<map name>` (libbpf's map name: the symbol for BTF and legacy maps,
- * `<object>.rodata`-style names for global data). Directories are created on
+ * `<object>.rodata`-style names for global data, with '.' turned into '_' since
+ * bpffs refuses dots in names). Directories are created on
  * bpffs, which is mounted at /sys/fs/bpf when missing. The process keeps no
  * fd afterwards: the pins hold the objects.
  */
@@ -50,7 +51,8 @@ export function loadAllAndPin(obj: string, dir: string, pinmapsDir?: string, opt
       mkdirSync(pinmapsDir, { recursive: true });
       for (const [realName, m] of Object.entries(collection.maps)) {
         const spec = collection.spec.maps.get(realName);
-        const name = spec && spec.source !== 'data' && spec.source !== 'kconfig' ? realName : (spec?.name ?? realName);
+        // bpffs refuses names with '.', so libbpf pins `obj.rodata` as `obj_rodata` (libbpf.c, sanitize_pin_path).
+        const name = (spec && spec.source !== 'data' && spec.source !== 'kconfig' ? realName : (spec?.name ?? realName)).replace(/\./g, '_');
         pinAt(m.fd, join(pinmapsDir, name), `map ${realName}`, made);
         maps[name] = join(pinmapsDir, name);
       }

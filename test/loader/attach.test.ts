@@ -87,25 +87,27 @@ test('callbacks: bpf_for_each_map_elem sums a map (examples/for-each-sum)', kern
 test('loadAllAndPin pins what bpftool prog loadall pins, and leaves nothing open', kernelOnly(), () => {
   ensureBpffs();
   const base = `/sys/fs/bpf/ebpf-loader-pinall-${process.pid}`;
-  rmSync(base, { recursive: true, force: true });
-  mkdirSync(base);
-  const obj = `${FIXTURES}map_in_map-el.o`;
-  try {
-    execFileSync('bpftool', ['prog', 'loadall', obj, `${base}/bpftool`, 'pinmaps', `${base}/bpftool-maps`], { stdio: 'pipe' });
-    const fds = openFds();
-    const r = loadAllAndPin(obj, `${base}/ours`, `${base}/ours-maps`);
-    assert.equal(openFds(), fds);
-    assert.deepEqual(readdirSync(`${base}/ours`).sort(), readdirSync(`${base}/bpftool`).sort());
-    assert.deepEqual(readdirSync(`${base}/ours-maps`).sort(), readdirSync(`${base}/bpftool-maps`).sort());
-    for (const p of Object.values(r.programs)) {
-      const info = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', p]).toString()) as { id: number };
-      assert.ok(info.id > 0);
-    }
-    // Pinning over existing pins fails and removes what it had pinned.
-    assert.throws(() => loadAllAndPin(obj, `${base}/ours`), /EEXIST|already exists/);
-    assert.deepEqual(readdirSync(`${base}/ours`).sort(), readdirSync(`${base}/bpftool`).sort());
-  } finally {
+  // map_in_map: maps by symbol; global_data: data and kconfig maps, whose names hold dots bpffs refuses.
+  for (const obj of [`${FIXTURES}map_in_map-el.o`, `${FIXTURES}global_data-el.o`]) {
     rmSync(base, { recursive: true, force: true });
+    mkdirSync(base);
+    try {
+      execFileSync('bpftool', ['prog', 'loadall', obj, `${base}/bpftool`, 'pinmaps', `${base}/bpftool-maps`], { stdio: 'pipe' });
+      const fds = openFds();
+      const r = loadAllAndPin(obj, `${base}/ours`, `${base}/ours-maps`);
+      assert.equal(openFds(), fds);
+      assert.deepEqual(readdirSync(`${base}/ours`).sort(), readdirSync(`${base}/bpftool`).sort(), obj);
+      assert.deepEqual(readdirSync(`${base}/ours-maps`).sort(), readdirSync(`${base}/bpftool-maps`).sort(), obj);
+      for (const p of Object.values(r.programs)) {
+        const info = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', p]).toString()) as { id: number };
+        assert.ok(info.id > 0);
+      }
+      // Pinning over existing pins fails and removes what it had pinned.
+      assert.throws(() => loadAllAndPin(obj, `${base}/ours`), /EEXIST|already exists/);
+      assert.deepEqual(readdirSync(`${base}/ours`).sort(), readdirSync(`${base}/bpftool`).sort());
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   }
   assert.ok(!existsSync(base));
 });
