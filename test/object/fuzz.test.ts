@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { parseElf } from '../../src/elf/index.js';
 import { readCollectionSpec, type CollectionSpec } from '../../src/object/index.js';
 import { EbpfError } from '../../src/sys/errors.js';
+import { describeObject } from '../../src/cli/commands/object.js';
 import { CILIUM_ROOT, FIXTURES_DIR } from './tools.js';
 
 const SEEDS = [
@@ -43,6 +44,8 @@ function check(bytes: Uint8Array): void {
       try { elf.sectionData(s); } catch (e) { if (!(e instanceof EbpfError)) throw e; }
     }
     consume(readCollectionSpec(bytes, { objectName: 'fuzz' }));
+    // What `ebpf object show` prints: BTF names, formatted values, .BTF.ext counts.
+    describeObject('fuzz.o', bytes);
   } catch (e) {
     if (!(e instanceof EbpfError)) {
       throw new Error(`untyped error ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
