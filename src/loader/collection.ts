@@ -33,6 +33,8 @@ import { wrapFd } from '../maps/open.js';
 import { mapInfoByFd } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
 import { fixupObjectBtf } from './btf-fixup.js';
+import { attachProgram, type AttachOptions } from './attach.js';
+import type { Link } from '../link/link.js';
 import { BadBtfError } from './core-compat.js';
 import { freplaceTarget } from './freplace.js';
 import { coreReloKindName, coreTarget, POISON_HELPER_ID, relocateCore } from './core-relocate.js';
@@ -106,6 +108,15 @@ export class Collection implements Disposable {
     const p = this.programs[name];
     if (!p) throw new InvalidArgumentError(`no program '${name}' in this collection; loaded: ${Object.keys(this.programs).join(', ') || 'none'}`);
     return p;
+  }
+
+  /**
+   * Attach program `name` where its section says (see `attachProgram`); the link is the
+   * caller's to close. Throws `InvalidArgumentError` for an unknown program, and what
+   * `attachProgram` throws.
+   */
+  attach(name: string, options: AttachOptions = {}): Link {
+    return attachProgram(this.spec.programs.get(name)!, this.program(name), options);
   }
 
   /** The map `name`; throws `InvalidArgumentError` listing the maps when missing. */

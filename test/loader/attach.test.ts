@@ -44,6 +44,9 @@ test('attachAll skips programs that need a target and says why', kernelOnly(), (
   using c = loadCollection(`${CILIUM}testdata/raw_tracepoint-el.elf`, { pinRoot: null });
   using a = attachAll(c);
   assert.ok(a.links.sched_process_exec);
+  using one = c.attach('sched_process_exec');
+  assert.equal(one.kind, 'raw_tracepoint');
+  assert.throws(() => c.attach('nope'), /no program 'nope'/);
   using x = loadCollection('/usr/libexec/xdp-tools/xdp_pass.o', { pinRoot: null });
   using b = attachAll(x);
   assert.deepEqual(Object.keys(b.links), []);
