@@ -76,8 +76,11 @@ export interface VariableSpec {
 }
 
 /**
- * A map the object declares. Extends the user-facing `MapSpec` (src/maps/spec.ts) so it
- * can be passed to `createMap` as is; the extra fields describe where it came from.
+ * A map the object declares. Extends the user-facing `MapSpec` (src/maps/spec.ts); the
+ * extra fields describe where it came from. `btf` carries the object's BTF as clang wrote
+ * it: its DATASECs have size 0 and need the loader's fix-ups (src/loader/btf-fixup.ts, as
+ * libbpf's btf_fixup_datasec) before BPF_BTF_LOAD accepts them. So create an object's maps
+ * with `loadCollection`, or pass `{ ...spec, btf: undefined }` to `createMap`.
  */
 export interface ObjectMapSpec extends MapSpec {
   /**
