@@ -7,12 +7,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseBtf } from '../../src/btf/btf.js';
+import { elfSections } from '../../src/btf/elf-sections.js';
 import { btfTypeName, compileBtfCodec, CodecValueError, formatBtfJson } from '../../src/codec/index.js';
 import { loadKernelBtf } from '../../src/btf/kernel.js';
 import type { BtfSpec, BtfType } from '../../src/btf/types.js';
 import { EbpfError, InvalidArgumentError } from '../../src/sys/errors.js';
 import { clangOnly, compileC, GLOBAL, named } from './clang.js';
+
+/** Shared test data, beside the repository (see /work/shared/testdata/README.md). */
+const CILIUM_TESTDATA = new URL('../../../shared/testdata/cilium-ebpf/', import.meta.url).pathname;
 
 const SOURCE = `
 typedef unsigned int u32t;
@@ -313,4 +319,42 @@ test('real-world BTF: a sample of vmlinux structs and unions compile, and decode
     const junk = new Uint8Array(c.size).map((_, i) => (i * 131 + id) & 255);
     c.encode(new DataView(out.buffer), 0, c.decode(new DataView(junk.buffer), 0));
   }
+});
+
+test("cilium/ebpf's test objects (both byte orders): every type compiles or fails typed; twins agree", { skip: existsSync(CILIUM_TESTDATA) || process.env.CI ? false : `no ${CILIUM_TESTDATA}` }, () => {
+  const objects = readdirSync(CILIUM_TESTDATA, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('-el.elf') && existsSync(join(CILIUM_TESTDATA, f.replace(/-el\.elf$/, '-eb.elf'))));
+  assert.ok(objects.length > 20, 'test objects present');
+  let compiled = 0;
+  for (const el of objects) {
+    const twins = [el, el.replace(/-el\.elf$/, '-eb.elf')].map((f) => elfSections(new Uint8Array(readFileSync(join(CILIUM_TESTDATA, f)))).get('.BTF'));
+    if (!twins[0] || !twins[1]) continue;
+    const [le, be] = [parseBtf(twins[0]), parseBtf(twins[1])];
+    assert.equal(le.typeCount, be.typeCount, el);
+    for (let id = 1; id < le.typeCount; id++) {
+      const kind = le.typeById(id).kind;
+      if (kind === 'datasec') continue; // object-file datasecs carry no offsets yet (libbpf fixes them at load)
+      let a;
+      try {
+        a = compileBtfCodec<unknown>(le, id, { littleEndian: true });
+      } catch (e) {
+        assert.ok(e instanceof InvalidArgumentError, `${el} [${id}]: ${String(e)}`);
+        assert.throws(() => compileBtfCodec(be, id, { littleEndian: false }), InvalidArgumentError);
+        continue;
+      }
+      const b = compileBtfCodec<unknown>(be, id, { littleEndian: false });
+      assert.equal(a.size, b.size, `${el} [${id}]`);
+      const zeros = new DataView(new ArrayBuffer(a.size));
+      const va = a.decode(zeros, 0);
+      assert.deepStrictEqual(b.decode(zeros, 0), va, `${el} [${id}]`);
+      // A value encoded big-endian by the eb twin's codec decodes back the same.
+      const pattern = new Uint8Array(a.size).map((_, i) => (i * 37 + 11) & 255);
+      const v = a.decode(new DataView(pattern.buffer), 0);
+      const out = new DataView(new ArrayBuffer(b.size));
+      b.encode(out, 0, v);
+      a.encode(new DataView(new ArrayBuffer(a.size)), 0, b.decode(out, 0));
+      compiled++;
+    }
+  }
+  assert.ok(compiled > 500, `compiled ${compiled} types`);
 });
