@@ -180,7 +180,7 @@ export class Btf implements BtfSpec {
     if (!(rel >= 0 && rel < this.header.strLen)) {
       throw new ParseError('btf', this.header.strStart, `string offset ${offset} outside the string section (${this.firstStringOffset}..${this.firstStringOffset + this.header.strLen})`);
     }
-    const table = this.table ?? this.stringTable();
+    const table = this.table === undefined ? this.stringTable() : this.table;
     if (table !== null) {
       // ASCII section: byte offsets are character offsets; substring is far cheaper than decoding.
       return table.substring(rel, table.indexOf('\0', rel));

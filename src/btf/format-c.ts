@@ -37,6 +37,8 @@ const EMITTED = 2;
 /** Deeper nesting than this is corrupt input (a modifier loop), not C. */
 const MAX_DEPTH = 2048;
 const POINTER_SIZE = 8;
+/** Gaps wider than this (4 KiB, beyond any real kernel struct's) are filled by a byte array rather than bitfield padding. */
+const LARGE_GAP_BITS = 4096 * 8;
 
 const PADS: readonly (readonly [string, number])[] = [['long', POINTER_SIZE * 8], ['int', 32], ['short', 16], ['char', 8]];
 
@@ -306,6 +308,7 @@ class CDumper {
   }
 
   private enumDef(t: BtfEnum, lvl: number): string {
+    this.deep(lvl, t.id);
     const head = t.name ? `enum ${this.typeName(t.id)}` : 'enum';
     if (t.values.length === 0) return head;
     const parts = [head, ' {'];
@@ -333,6 +336,7 @@ class CDumper {
   }
 
   private structDef(t: BtfComposite, lvl: number): string {
+    this.deep(lvl, t.id); // an anonymous struct nested in itself would recurse forever
     const parts: string[] = [t.kind];
     if (t.name) parts.push(' ', this.typeName(t.id));
     parts.push(' {');
@@ -370,6 +374,16 @@ class CDumper {
    */
   private padding(parts: string[], cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): void {
     if (cur >= next) return;
+    // Output must stay proportional to the input: a gap of megabytes (corrupt or absurd BTF)
+    // becomes one byte array instead of millions of `long: 64;` lines.
+    if (next - cur > LARGE_GAP_BITS) {
+      const from = Math.ceil(cur / 8) * 8;
+      const to = Math.floor(next / 8) * 8;
+      this.padding(parts, cur, from, 1, true, lvl);
+      parts.push(`\n${tabs(lvl)}char __pad_${from / 8}[${(to - from) / 8}];`);
+      this.padding(parts, to, next, nextAlign, true, lvl);
+      return;
+    }
     const pads = PADS;
     let padName = 'char';
     let padBits = 8;
