@@ -23,7 +23,7 @@ import { parseElf, type ElfFile } from '../elf/elf-file.js';
 import { readCollectionSpec, objectNameFromPath } from '../object/index.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
 import type { AttachTypeName, ProgTypeName } from '../object/program-types.js';
-import { loadProgram, type Program } from '../prog/program.js';
+import { loadProgram, loadProgramWithLog, type Program, type ProgramLoadSpec } from '../prog/program.js';
 import { VerifierError } from '../sys/prog-cmds.js';
 import { btfLoad } from '../sys/btf-cmds.js';
 import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
@@ -90,11 +90,17 @@ export class Collection implements Disposable {
   readonly pinnedPaths: readonly string[];
   /** Non-fatal notes (e.g. BTF the kernel refused, so maps were created without it). */
   readonly warnings: readonly string[];
+  /** Verifier logs by program, when `options.logLevel` asked for them (a failed load's log is on its `VerifierError`). */
+  readonly verifierLogs: Readonly<Record<string, readonly string[]>>;
   readonly #owned: Set<BpfMap<any, any>>;
   #closed = false;
 
   /** Use `loadCollection`. */
-  constructor(spec: CollectionSpec, maps: Record<string, BpfMap<any, any>>, owned: Set<BpfMap<any, any>>, programs: Record<string, Program>, pinned: string[], warnings: string[]) {
+  constructor(
+    spec: CollectionSpec, maps: Record<string, BpfMap<any, any>>, owned: Set<BpfMap<any, any>>, programs: Record<string, Program>,
+    pinned: string[], warnings: string[], verifierLogs: Record<string, readonly string[]> = {},
+  ) {
+    this.verifierLogs = verifierLogs;
     this.spec = spec;
     this.maps = maps;
     this.#owned = owned;
@@ -239,6 +245,7 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
   const warnings: string[] = [];
   const cleanup = new Cleanup();
   const programs: Record<string, Program> = {};
+  const logs: Record<string, readonly string[]> = {};
   try {
     const { spec, elf } = readInput(file, options);
     hostOrderCheck(spec);
@@ -279,11 +286,11 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
     const ordered = [...selected.filter((p) => p.type !== 'ext'), ...selected.filter((p) => p.type === 'ext')];
     for (const p of ordered) {
       const target = p.type === 'ext' ? extTarget(spec, p, programs, options) : undefined;
-      programs[p.name] = loadOne(spec, p, index, ext, maps, kernelTypes, btfFd, options, target);
+      programs[p.name] = loadOne(spec, p, index, ext, maps, kernelTypes, btfFd, options, logs, target);
     }
     fillProgramArrays(maps, programs);
     pinMaps(maps, cleanup);
-    return finish(spec, maps, programs, cleanup, options, warnings);
+    return finish(spec, maps, programs, cleanup, options, warnings, logs);
   } catch (e) {
     for (const p of Object.values(programs)) p.close();
     cleanup.run();
@@ -298,7 +305,7 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
 function loadOne(
   spec: CollectionSpec, p: ProgramSpec, index: ReturnType<typeof functionIndex>, ext: BtfExt | undefined,
   maps: Map<string, LoadedMap>, kernelTypes: () => BtfSpec, btfFd: number | undefined, options: LoadCollectionOptions,
-  target?: { attachProgFd: number; attachBtfId: number },
+  logs: Record<string, readonly string[]>, target?: { attachProgFd: number; attachBtfId: number },
 ): Program {
   const linked = linkProgram(spec, p, index, ext);
   const insns = linked.insns;
@@ -314,14 +321,20 @@ function loadOne(
     });
   }
   const withBtf = btfFd !== undefined && linked.funcInfo !== undefined;
+  const load: ProgramLoadSpec = {
+    type: p.type, instructions: insns, license: p.license, name: p.name,
+    attachType: p.attachType, attachTo: target ? undefined : p.attachTo || undefined, flags: p.programFlags,
+    attachProgFd: target?.attachProgFd, attachBtfId: target?.attachBtfId,
+    kernelVersion: p.kernelVersion || undefined, logLevel: options.logLevel,
+    btf: withBtf ? { fd: btfFd!, funcInfo: linked.funcInfo, funcInfoRecSize: 8, lineInfo: linked.lineInfo, lineInfoRecSize: 16 } : undefined,
+  };
   try {
-    return withEagainRetry(() => loadProgram({
-      type: p.type, instructions: insns, license: p.license, name: p.name,
-      attachType: p.attachType, attachTo: target ? undefined : p.attachTo || undefined, flags: p.programFlags,
-      attachProgFd: target?.attachProgFd, attachBtfId: target?.attachBtfId,
-      kernelVersion: p.kernelVersion || undefined, logLevel: options.logLevel,
-      btf: withBtf ? { fd: btfFd!, funcInfo: linked.funcInfo, funcInfoRecSize: 8, lineInfo: linked.lineInfo, lineInfoRecSize: 16 } : undefined,
-    }));
+    if (options.logLevel) {
+      const { program, log } = withEagainRetry(() => loadProgramWithLog(load));
+      logs[p.name] = log;
+      return program;
+    }
+    return withEagainRetry(() => loadProgram(load));
   } catch (e) {
     if (e instanceof EbpfError && e.code === 'ENOENT' && /attach target/.test(e.message)) {
       throw new AttachTargetError(p.name, p.attachTo, e.message, { cause: e });
@@ -379,7 +392,7 @@ function fillProgramArrays(maps: Map<string, LoadedMap>, programs: Record<string
 
 function finish(
   spec: CollectionSpec, maps: Map<string, LoadedMap>, programs: Record<string, Program>, cleanup: Cleanup,
-  options: LoadCollectionOptions, warnings: string[],
+  options: LoadCollectionOptions, warnings: string[], logs: Record<string, readonly string[]>,
 ): Collection {
   const out: Record<string, BpfMap<any, any>> = {};
   const owned = new Set<BpfMap<any, any>>();
@@ -404,6 +417,6 @@ function finish(
   // The object BTF fd is no longer needed: maps and programs hold their own references to it.
   for (const fd of cleanup.fds.splice(0)) native().close(fd);
   const pinned = cleanup.pins.splice(0);
-  return new Collection(spec, out, owned, programs, pinned, warnings);
+  return new Collection(spec, out, owned, programs, pinned, warnings, logs);
 }
 

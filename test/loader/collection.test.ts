@@ -225,6 +225,13 @@ test('ksyms: typeless ones resolve from /proc/kallsyms, missing weak ones to 0, 
     (e: unknown) => e instanceof LoaderError && e.code === 'ENOEXTERN' && /missing_ksym/.test(e.message));
 });
 
+test('logLevel keeps the verifier log of every program', kernelOnly(), () => {
+  using c = loadCollection('/usr/libexec/xdp-tools/xdp_pass.o', { pinRoot: null, logLevel: 4 });
+  assert.ok(c.verifierLogs.xdp_pass!.some((l) => /processed \d+ insns/.test(l)));
+  using quiet = loadCollection('/usr/libexec/xdp-tools/xdp_pass.o', { pinRoot: null });
+  assert.deepEqual(quiet.verifierLogs, {});
+});
+
 test('programType gives programs of unrecognised sections a type, as bpftool loadall ... type TYPE', kernelOnly(), () => {
   using c = loadCollection(`${FIXTURES}sections-el.o`, { pinRoot: null, programs: ['p_unknown'], programType: { type: 'socket_filter' } });
   assert.equal(c.program('p_unknown').typeName, 'socket_filter');
