@@ -191,6 +191,7 @@ function users(): { progs: Map<number, number[]>; maps: Map<number, number[]> } 
 
 function show(args: string[], ctx: CliContext): number {
   let ids: number[];
+  const single = args.length > 0;
   if (args.length) {
     const word = args.shift()!;
     if (!isPrefix(word, 'id')) throw new CliUsageError(`expected 'id BTF_ID', got '${word}'`);
@@ -206,7 +207,7 @@ function show(args: string[], ctx: CliContext): number {
     try {
       fd = btfGetFdById(id);
     } catch (e) {
-      if (args.length === 0 && e instanceof EbpfError && e.code === 'ENOENT' && ids.length > 1) continue; // freed meanwhile
+      if (!single && e instanceof EbpfError && e.code === 'ENOENT') continue; // freed meanwhile
       throw e;
     }
     try {
@@ -219,7 +220,8 @@ function show(args: string[], ctx: CliContext): number {
     }
   }
   if (ctx.json) {
-    ctx.out(jsonWithBigints(records, ctx.pretty));
+    // bpftool prints one object for `show id N`, an array for the full list.
+    ctx.out(jsonWithBigints(single ? records[0] : records, ctx.pretty));
     return 0;
   }
   const lines = records.map((r) => {
