@@ -144,7 +144,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
 
   #encodeKey(key: K): void {
     try {
-      this.#keyCodec.encode(this.#keyView, 0, key);
+      this.#keyCodec.encode(this.#keyView, 0, key, 'key');
     } catch (e) {
       throw keyed('key', e, this.name);
     }
@@ -152,7 +152,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
 
   #encodeValue(value: V): void {
     try {
-      this.#valueCodec.encode(this.#valueView, 0, value);
+      this.#valueCodec.encode(this.#valueView, 0, value, 'value');
     } catch (e) {
       throw keyed('value', e, this.name);
     }
@@ -343,8 +343,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
     const vb = new Uint8Array(Math.max(1, values.length * d.valueBufferSize));
     const kv = new DataView(kb.buffer), vv = new DataView(vb.buffer);
     for (let i = 0; i < keys.length; i++) {
-      try { this.#keyCodec.encode(kv, i * d.keySize, keys[i] as K); } catch (e) { throw keyed(`keys[${i}]`, e, this.name); }
-      try { this.#valueCodec.encode(vv, i * d.valueBufferSize, values[i] as V); } catch (e) { throw keyed(`values[${i}]`, e, this.name); }
+      try { this.#keyCodec.encode(kv, i * d.keySize, keys[i] as K, `keys[${i}]`); } catch (e) { throw keyed(`keys[${i}]`, e, this.name); }
+      try { this.#valueCodec.encode(vv, i * d.valueBufferSize, values[i] as V, `values[${i}]`); } catch (e) { throw keyed(`values[${i}]`, e, this.name); }
     }
     const res = b.batch('update', { inBatch: null, outBatch: null, keys: kb, values: vb, count: keys.length, elemFlags: updateFlags(options), flags: 0 });
     if (res.result < 0) throw withProcessed(this.#fail('update_batch', res.result), res.count);
@@ -358,7 +358,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
     const kb = new Uint8Array(Math.max(1, keys.length * d.keySize));
     const kv = new DataView(kb.buffer);
     for (let i = 0; i < keys.length; i++) {
-      try { this.#keyCodec.encode(kv, i * d.keySize, keys[i] as K); } catch (e) { throw keyed(`keys[${i}]`, e, this.name); }
+      try { this.#keyCodec.encode(kv, i * d.keySize, keys[i] as K, `keys[${i}]`); } catch (e) { throw keyed(`keys[${i}]`, e, this.name); }
     }
     const res = b.batch('delete', { inBatch: null, outBatch: null, keys: kb, values: null, count: keys.length, elemFlags: 0, flags: 0 });
     if (res.result < 0) throw withProcessed(this.#fail('delete_batch', res.result), res.count);
@@ -539,12 +539,11 @@ function updateFlags(o: UpdateOptions | undefined): number {
 }
 
 function keyed(what: string, e: unknown, mapName: string): unknown {
-  if (e instanceof EbpfError) {
-    // Codec messages are rooted at 'value' ('value.sport: expected u16 ...'); name the real root.
-    const msg = e.message.replace(/^value(?=[.:[])/, what).replace(new RegExp(`^${what.replace(/[[\]]/g, '\\$&')}: `), '');
-    return new InvalidArgumentError(`map ${mapName || '(unnamed)'}: ${what}${msg.startsWith(what) ? msg.slice(what.length) : `: ${msg}`}`);
-  }
-  return e;
+  if (!(e instanceof EbpfError)) return e;
+  // Codec messages start with the path they were given ('key.sport: expected u16 ...');
+  // raw-byte codecs have no path, so name the part here.
+  const msg = e.message.startsWith(what) ? e.message : `${what}: ${e.message}`;
+  return new InvalidArgumentError(`map ${mapName || '(unnamed)'}: ${msg}`);
 }
 
 function withProcessed(e: BpfError, processed: number): BpfError {

@@ -21,9 +21,9 @@ const SMALL = 16;
  */
 export function rawCodec(size: number): Codec<Uint8Array> {
   let encodeView: DataView | undefined;
-  let encodeBytes = new Uint8Array(0);
+  let encodeBytes: Uint8Array = new Uint8Array(0);
   let decodeView: DataView | undefined;
-  let decodeBytes = new Uint8Array(0);
+  let decodeBytes: Uint8Array = new Uint8Array(0);
   return {
     size,
     description: `${size}-byte buffer`,
@@ -68,14 +68,14 @@ export function perCpuCodec<T>(element: Codec<T>, nCpus: number): Codec<T[]> {
   return {
     size: total,
     description: `${element.description}[${nCpus} CPUs]`,
-    encode(view, offset, values) {
+    encode(view, offset, values, name = 'value') {
       if (!Array.isArray(values) || values.length !== nCpus) {
         throw new InvalidArgumentError(
           `per-CPU value: expected an array of one ${element.description} per possible CPU (${nCpus}), got ${describe(values)}`,
         );
       }
       new Uint8Array(view.buffer, view.byteOffset + offset, total).fill(0);
-      for (let i = 0; i < nCpus; i++) element.encode(view, offset + i * stride, values[i] as T);
+      for (let i = 0; i < nCpus; i++) element.encode(view, offset + i * stride, values[i] as T, `${name}[${i}]`);
     },
     decode(view, offset) {
       const out = new Array<T>(nCpus);
