@@ -17,6 +17,7 @@ import type { BtfExt } from '../btf/ext.js';
 import type { CollectionSpec, FunctionSpec, ProgramRelocation, ProgramSpec } from '../object/spec.js';
 import type { CoreRelocation } from './core-relocate.js';
 import { LoaderError } from './errors.js';
+import { HOST_LE } from '../sys/bpf.js';
 
 const OP_CALL = 0x85;
 const OP_LD_IMM64 = 0x18;
@@ -153,9 +154,11 @@ function extRecords(placed: readonly PlacedFunction[], ext: BtfExt | undefined):
   }
   const encode = (rows: number[][], width: number): Uint8Array | undefined => {
     if (rows.length === 0) return undefined;
-    const out = new Uint32Array(rows.length * width);
-    rows.forEach((row, i) => out.set(row, i * width));
-    return new Uint8Array(out.buffer);
+    // A fresh ArrayBuffer (off-heap, fixed address) in host order: the kernel reads it during BPF_PROG_LOAD.
+    const out = new Uint8Array(new ArrayBuffer(rows.length * width * 4));
+    const view = new DataView(out.buffer);
+    rows.forEach((row, i) => row.forEach((v, j) => view.setUint32((i * width + j) * 4, v >>> 0, HOST_LE)));
+    return out;
   };
   return { coreRelocations, funcInfo: encode(funcs, 2), lineInfo: encode(lines, 4) };
 }

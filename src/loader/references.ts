@@ -79,7 +79,6 @@ export function resolveReferences(
     const wantKind = ext.kind === 'kfunc' ? 'func' : 'var';
     const id = btf.typesByName(ext.name).find((t) => t.kind === wantKind)?.id;
     if (ext.kind === 'kfunc' && op === OP_CALL) {
-      if (op !== OP_CALL) throw fail('EBADREF', `kfunc ${ext.name} is referenced by opcode 0x${op.toString(16)}, expected call`);
       if (id === undefined) {
         if (!ext.weak) throw fail('ENOEXTERN', `kernel function ${ext.name} (kfunc) is not in the kernel's BTF; declare it __weak and check bpf_ksym_exists() to make it optional`);
         // An unreachable call to a bad helper id: the verifier rejects it only if reached.
