@@ -52,7 +52,8 @@ function check(bytes: Uint8Array): void {
     }
   }
   const ms = performance.now() - started;
-  assert.ok(ms < 2000, `parse took ${ms} ms`);
+  // Generous: a hang never finishes, while a loaded 2-core CI machine can be slow.
+  assert.ok(ms < 10_000, `parse took ${ms} ms`);
 }
 
 const seed = fc.constantFrom(...SEEDS.map((_, i) => i));
