@@ -17,7 +17,7 @@ import { parseBtfHeader, type BtfHeader } from './header.js';
 import { BTF_TYPE_HEADER_SIZE, KIND_NAMES, KNOWN_LAYOUT, MAX_KNOWN_KIND } from './kinds.js';
 import { BtfKind } from './types.js';
 import type {
-  BtfEnumValue, BtfMember, BtfParam, BtfSpec, BtfType, BtfVarSecinfo,
+  BtfEnumValue, BtfMember, BtfOfKind, BtfParam, BtfSpec, BtfType, BtfVarSecinfo,
 } from './types.js';
 
 /** Options of `parseBtf`. */
@@ -237,6 +237,58 @@ export class Btf implements BtfSpec {
     return t;
   }
 
+  /**
+   * Decode a type without caching it: for one-pass dumps over every type,
+   * where a cache would only keep garbage alive. Throws as `typeById`.
+   */
+  decodeType(id: number): BtfType {
+    const i = id - this.firstTypeId;
+    if (id === 0 || (i < 0 && this.base) || this.cache[i] !== undefined) return this.typeById(id);
+    if (!Number.isInteger(id) || i < 0 || i >= this.offsets.length) {
+      throw new RangeError(`type id ${id} out of range: expected 0..${this.typeCount - 1}`);
+    }
+    return this.decode(id, this.offsets[i]!);
+  }
+
+  /**
+   * The type ids a type refers to (members, params, elements, targets, vars),
+   * read from the raw record without decoding names: cheap enough to walk
+   * every type of vmlinux. Throws `RangeError` for ids out of range.
+   */
+  references(id: number): number[] {
+    if (id === 0) return [];
+    if (id < this.firstTypeId && this.base) return this.base.references(id);
+    const p = this.typeOffset(id);
+    const v = this.view;
+    const le = this.littleEndian;
+    const info = v.getUint32(p + 4, le);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    const q = p + 12;
+    switch (kind) {
+      case BtfKind.PTR: case BtfKind.TYPEDEF: case BtfKind.VOLATILE: case BtfKind.CONST: case BtfKind.RESTRICT:
+      case BtfKind.FUNC: case BtfKind.VAR: case BtfKind.DECL_TAG: case BtfKind.TYPE_TAG:
+        return [v.getUint32(p + 8, le)];
+      case BtfKind.ARRAY:
+        return [v.getUint32(q, le), v.getUint32(q + 4, le)];
+      case BtfKind.STRUCT: case BtfKind.UNION: case BtfKind.DATASEC: {
+        const out = new Array<number>(vlen);
+        // struct btf_member: type at +4; struct btf_var_secinfo: type at +0.
+        const at = kind === BtfKind.DATASEC ? 0 : 4;
+        for (let j = 0; j < vlen; j++) out[j] = v.getUint32(q + j * 12 + at, le);
+        return out;
+      }
+      case BtfKind.FUNC_PROTO: {
+        const out = new Array<number>(vlen + 1);
+        out[0] = v.getUint32(p + 8, le);
+        for (let j = 0; j < vlen; j++) out[j + 1] = v.getUint32(q + j * 8 + 4, le);
+        return out;
+      }
+      default:
+        return [];
+    }
+  }
+
   /** Every type of this blob, base types excluded, in id order. */
   *types(): IterableIterator<BtfType> {
     for (let id = this.firstTypeId; id < this.typeCount; id++) yield this.typeById(id);
@@ -367,10 +419,10 @@ export class Btf implements BtfSpec {
   }
 
   /** The first type with this name and kind, or undefined. Throws `ParseError` for a bad record. */
-  typeByName<K extends BtfType['kind']>(name: string, kind: K): Extract<BtfType, { kind: K }> | undefined {
+  typeByName<K extends BtfType['kind']>(name: string, kind: K): BtfOfKind<K> | undefined {
     for (const id of this.idsByName(name)) {
       const t = this.typeById(id);
-      if (t.kind === kind) return t as Extract<BtfType, { kind: K }>;
+      if (t.kind === kind) return t as BtfOfKind<K>;
     }
     return undefined;
   }

@@ -165,6 +165,22 @@ export type BtfType =
   | BtfFunc | BtfFuncProto | BtfVar | BtfDatasec | BtfFloat | BtfDeclTag;
 
 /**
+ * The BTF type class of a kind name. Distributive, so kinds that share a class
+ * (`'struct' | 'union'` → `BtfComposite`) resolve too (a plain `Extract` would give `never`).
+ */
+export type BtfOfKind<K extends BtfType['kind']> = BtfType extends infer T
+  ? T extends { readonly kind: infer TK } ? (K extends TK ? T : never) : never
+  : never;
+
+/**
+ * The type object for a kind name: `BtfTypeOfKind<'struct'>` is a
+ * `BtfComposite` whose kind is `'struct'`. (`Extract<BtfType, { kind: K }>`
+ * yields `never` for types that share an interface, such as struct/union.)
+ */
+export type BtfTypeOfKind<K extends BtfType['kind']> =
+  BtfType extends infer T ? (T extends { readonly kind: infer TK } ? (K extends TK ? T & { readonly kind: K } : never) : never) : never;
+
+/**
  * A parsed BTF blob (object BTF, vmlinux, or split module BTF over a base).
  * Implemented in src/btf/btf.ts. Type lookups are lazy and cached.
  */
@@ -182,7 +198,7 @@ export interface BtfSpec {
   /** All types with this name (any kind). */
   typesByName(name: string): readonly BtfType[];
   /** The single type with this name and kind, or undefined. */
-  typeByName<K extends BtfType['kind']>(name: string, kind: K): Extract<BtfType, { kind: K }> | undefined;
+  typeByName<K extends BtfType['kind']>(name: string, kind: K): BtfOfKind<K> | undefined;
   /** Follow typedef/const/volatile/restrict/type_tag to the underlying type. */
   resolve(id: number): BtfType;
   /** Byte size of a sized type (int, ptr, array, struct, union, enum, float, datasec, through modifiers). Throws for unsized kinds. */

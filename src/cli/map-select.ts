@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, readlinkSync, lstatSync, renameSync, statSyn
 import { join } from 'node:path';
 import { openMap, listMaps, BpfMap } from '../maps/index.js';
 import { perCpuCodec, rawCodec } from '../maps/value-codecs.js';
+import type { Codec } from '../codec/codec.js';
 import { BpfCmd, PERCPU_MAP_TYPES } from '../sys/constants.js';
 import { bpfError } from '../sys/bpf.js';
 import { native } from '../sys/native.js';
@@ -105,7 +106,8 @@ function openFile(path: string): RawMap {
   const d = backend.descriptor;
   const value = rawCodec(d.valueSize);
   try {
-    const m: RawMap = new BpfMap(backend, rawCodec(d.keySize), PERCPU_MAP_TYPES.has(d.type) ? perCpuCodec(value, d.nCpus) : value);
+    const valueCodec = (PERCPU_MAP_TYPES.has(d.type) ? perCpuCodec(value, d.nCpus) : value) as Codec<Uint8Array | Uint8Array[]>;
+    const m: RawMap = new BpfMap(backend, rawCodec(d.keySize), valueCodec);
     fileOfMap.set(m, path);
     return m;
   } catch (e) {
