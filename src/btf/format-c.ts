@@ -19,7 +19,7 @@
  */
 import { ParseError } from '../sys/errors.js';
 import type { Btf } from './btf.js';
-import type { BtfComposite, BtfEnum, BtfType } from './types.js';
+import { BtfKind, type BtfComposite, type BtfEnum, type BtfType } from './types.js';
 
 export interface FormatCOptions {
   /** Include guard macro; `__VMLINUX_H__` by default (as bpftool). */
@@ -95,6 +95,9 @@ class CDumper {
     for (let i = roots ? 0 : 1, end = roots ? roots.length : this.n; i < end; i++) {
       const id = roots ? roots[i]! : i;
       if (!Number.isInteger(id) || id < 0 || id >= this.n) throw new RangeError(`root type id ${id} out of range: expected 0..${this.n - 1}`);
+      // Functions, variables, sections and tags are not part of a header: skip them undecoded.
+      const kind = this.btf.kindOf(id);
+      if (kind === BtfKind.FUNC || kind === BtfKind.VAR || kind === BtfKind.DATASEC || kind === BtfKind.DECL_TAG) continue;
       this.orderType(id, false, 0);
       for (const q of this.queue) this.emitType(q, 0, 0);
       this.queue.length = 0;
@@ -119,30 +122,9 @@ class CDumper {
   private markReferenced(): void {
     const ref = this.referenced;
     const n = this.n;
+    // From the raw records: decoding every FUNC and FUNC_PROTO of vmlinux just to read ids would double the work.
     for (let id = 1; id < n; id++) {
-      const t = this.btf.typeById(id);
-      switch (t.kind) {
-        case 'ptr': case 'typedef': case 'volatile': case 'const': case 'restrict': case 'type_tag':
-        case 'func': case 'var': case 'decl_tag':
-          if (t.type < n) ref[t.type] = 1;
-          break;
-        case 'array':
-          if (t.elemType < n) ref[t.elemType] = 1;
-          if (t.indexType < n) ref[t.indexType] = 1;
-          break;
-        case 'struct': case 'union':
-          for (const m of t.members) if (m.type < n) ref[m.type] = 1;
-          break;
-        case 'func_proto':
-          if (t.returnType < n) ref[t.returnType] = 1;
-          for (const p of t.params) if (p.type < n) ref[p.type] = 1;
-          break;
-        case 'datasec':
-          for (const v of t.vars) if (v.type < n) ref[v.type] = 1;
-          break;
-        default:
-          break;
-      }
+      for (const r of this.btf.references(id)) if (r < n) ref[r] = 1;
     }
   }
 

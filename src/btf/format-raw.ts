@@ -105,7 +105,7 @@ export function formatRawType(btf: Btf, t: BtfType): string {
  */
 export function formatRaw(btf: Btf, only?: readonly number[]): string {
   const out: string[] = [];
-  for (const id of ids(btf, only)) out.push(formatRawType(btf, btf.typeById(id)));
+  for (const id of ids(btf, only)) out.push(formatRawType(btf, btf.decodeType(id)));
   return out.length ? out.join('\n') + '\n' : '';
 }
 
@@ -168,7 +168,7 @@ export function rawTypeJson(t: BtfType): Record<string, unknown> {
 /** `{ "types": [...] }` as `bpftool -j btf dump` prints it (64-bit values stay exact). */
 export function formatJson(btf: Btf, options: { pretty?: boolean; only?: readonly number[] } = {}): string {
   const types: Record<string, unknown>[] = [];
-  for (const id of ids(btf, options.only)) types.push(rawTypeJson(btf.typeById(id)));
+  for (const id of ids(btf, options.only)) types.push(rawTypeJson(btf.decodeType(id)));
   return jsonWithBigints({ types }, options.pretty ?? false);
 }
 
