@@ -409,7 +409,9 @@ export class HashMap extends EmulatedMap {
     // check_flags()
     if (old !== NIL && f === 1) return -EEXIST;
     if (old === NIL && f === 2) return -ENOENT;
-    if (old !== NIL && this.percpu) {
+    if (old !== NIL && (this.percpu || this.descriptor.type === MapType.hash_of_maps)) {
+      // Per-CPU maps and (since Linux 6.8, htab_map_update_elem_in_place()) maps of maps
+      // overwrite the value where it is: the element keeps its place in the bucket.
       copyBytes(v, vo, this.arena.u8, this.#recOff(old) + REC_HEADER + this.#kpad, this.#vcopy);
       return 0;
     }

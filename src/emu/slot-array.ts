@@ -47,6 +47,11 @@ export class SlotArrayMap extends EmulatedMap {
     this.#resolver = resolver;
   }
 
+  /** array_of_maps_map_ops has the generic lookup and update batches; the other object arrays have none. */
+  protected override batchOps() {
+    return this.descriptor.type === MapType.array_of_maps ? { lookup: true, update: true } : {};
+  }
+
   #has(i: number): boolean {
     return this.arena.u8[this.#present + i] !== 0;
   }
