@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import type { CliCommand, CliContext } from '../context.js';
 import { CliUsageError } from '../context.js';
 import { parseBtf, type Btf } from '../../btf/btf.js';
-import { elfSections, isElf } from '../../btf/elf-sections.js';
+import { isElf } from '../../btf/elf-sections.js';
+import { parseElf } from '../../elf/index.js';
 import { formatC } from '../../btf/format-c.js';
 import { formatJson, formatRaw, jsonWithBigints } from '../../btf/format-raw.js';
 import { loadKernelBtf } from '../../btf/kernel.js';
@@ -62,9 +63,10 @@ function fileBtfBytes(path: string): Uint8Array {
     throw new EbpfError((e as NodeJS.ErrnoException).code ?? 'EIO', `can't read ${path}: ${(e as Error).message}`);
   }
   if (!isElf(bytes)) return bytes;
-  const btf = elfSections(bytes).get('.BTF');
-  if (!btf) throw new ParseError(path, 0, 'ELF object has no .BTF section (compile with -g)');
-  return btf;
+  const elf = parseElf(bytes);
+  const section = elf.sectionByName('.BTF');
+  if (!section) throw new ParseError(path, 0, 'ELF object has no .BTF section (compile with -g)');
+  return elf.sectionData(section);
 }
 
 /** Kernel module BTF (not vmlinux) is split BTF over vmlinux. */
