@@ -14,7 +14,8 @@ import { EBADF, EINVAL, ENOTSUPP } from './errno.js';
 import { HashMap } from './hash-map.js';
 import { HashOfMaps } from './hash-of-maps.js';
 import { LpmTrieMap } from './lpm-trie.js';
-import { loadEmulatedMap as loadWith } from './map-file.js';
+import { loadEmulatedMap as loadWith, saveEmulatedMap } from './map-file.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { QueueStackMap } from './queue-stack.js';
 import { RingbufMap } from './ringbuf.js';
 import { SlotArrayMap, type ObjectResolver } from './slot-array.js';
@@ -102,4 +103,17 @@ export function createEmulatorBackend(descriptor: MapDescriptor, options: Emulat
       return new RingbufMap(descriptor, options.shared);
   }
   throw new NotSupportedError(`the emulator does not implement ${mapTypeName(descriptor.type)} maps yet`);
+}
+
+/** Write `saveEmulatedMap(map)` to a file. Throws NotSupportedError for unsaveable types, and the fs error on I/O failure. */
+export function saveEmulatedMapFile(map: MapBackend, path: string): void {
+  writeFileSync(path, saveEmulatedMap(map));
+}
+
+/**
+ * Load a map file written by `saveEmulatedMapFile` (or `saveEmulatedMap`).
+ * @throws ParseError for corrupt files (with the offset), the fs error when the file cannot be read.
+ */
+export function loadEmulatedMapFile(path: string, options: EmulatorOptions = {}): MapBackend {
+  return loadEmulatedMap(readFileSync(path), options);
 }

@@ -10,7 +10,7 @@
 import type { BatchCommand, BatchRequest, BatchResult, MapBackend, MapDescriptor } from '../maps/backend.js';
 import { ElemFlags, MapFlags } from '../sys/constants.js';
 import { Arena, lockWord, unlockWord } from './arena.js';
-import { EBADF, EBUSY, EINVAL, ENOENT, ENOTSUPP, EPERM } from './errno.js';
+import { EBADF, EBUSY, EFAULT, EINVAL, ENOENT, ENOTSUPP, EPERM } from './errno.js';
 
 const LOCK = ElemFlags.LOCK;
 
@@ -205,6 +205,14 @@ export abstract class EmulatedMap implements MapBackend {
     if (write && !this.writable()) return { result: -EPERM, count: r.count };
     const ops = this.batchOps();
     if (!ops[command]) return { result: -ENOTSUPP, count: r.count };
+    // Buffers shorter than `count` elements: the kernel would fault copying (EFAULT); never read past them.
+    const d = this.descriptor;
+    const needKeys = r.count * d.keySize;
+    const needValues = command === 'delete' ? 0 : r.count * d.valueBufferSize;
+    if (r.keys.length < needKeys || (needValues && (!r.values || r.values.length < needValues)) ||
+        (r.inBatch && r.inBatch.length < this.batchCursorSize) || (r.outBatch && r.outBatch.length < this.batchCursorSize)) {
+      return { result: -EFAULT, count: 0 };
+    }
     this.lock();
     try {
       switch (command) {
@@ -272,11 +280,11 @@ export abstract class EmulatedMap implements MapBackend {
     if (!max) return { result: 0, count: 0 };
     const ks = this.descriptor.keySize;
     const vs = this.descriptor.valueBufferSize;
-    if (!r.values) return { result: -14, count: 0 }; // EFAULT: NULL values pointer
+    const values = r.values ?? new Uint8Array(0); // present and long enough (checked in batch())
     let cp = 0;
     let err = 0;
     for (; cp < max; cp++) {
-      err = this.updateAt(r.keys, cp * ks, r.values, cp * vs, r.elemFlags);
+      err = this.updateAt(r.keys, cp * ks, values, cp * vs, r.elemFlags);
       if (err) break;
     }
     return { result: err, count: cp };

@@ -9,6 +9,7 @@ export const ENOENT = 2;
 export const E2BIG = 7;
 export const EBADF = 9;
 export const ENOMEM = 12;
+export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
 export const ENODEV = 19;

@@ -4,7 +4,7 @@
  * behaviour), no kernel needed. Plug-in for `createMap(spec, { backend: 'emulator' })`
  * (registered by the package entry point). See docs/emulator.md.
  */
-export { createEmulatorBackend, loadEmulatedMap, type EmulatorOptions } from './create.js';
+export { createEmulatorBackend, loadEmulatedMap, saveEmulatedMapFile, loadEmulatedMapFile, type EmulatorOptions } from './create.js';
 export { validateEmulatedMapSpec, EMULATED_MAP_TYPES, type CreateEnvironment } from './validate.js';
 export { EmulatedMap, mapByHandle } from './emulated-map.js';
 export { ArrayMap } from './array-map.js';

@@ -184,3 +184,28 @@ test('shared maps: a real worker thread updates a hash map and fills a ring buff
   hash.close();
   rb.close();
 });
+
+test('map files on disk; batch buffers shorter than count are EFAULT, never read past', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { saveEmulatedMapFile, loadEmulatedMapFile } = await import('../../src/emu/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'emu-'));
+  try {
+    const m = createEmulatorBackend(descriptorOf({ type: T.hash, keySize: 4, valueSize: 8, maxEntries: 8, flags: MapFlags.ZERO_SEED }, 1));
+    u32(m.key, 5);
+    u32(m.value, 55);
+    m.update(0);
+    saveEmulatedMapFile(m, join(dir, 'm.bin'));
+    const back = loadEmulatedMapFile(join(dir, 'm.bin'));
+    u32(back.key, 5);
+    assert.equal(back.lookup(0), 0);
+    assert.equal(new DataView(back.value.buffer).getUint32(0, true), 55);
+    const r = m.batch('update', { inBatch: null, outBatch: null, keys: new Uint8Array(4), values: new Uint8Array(8), count: 3, elemFlags: 0, flags: 0 });
+    assert.deepEqual(r, { result: -14, count: 0 });
+    m.close();
+    back.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
