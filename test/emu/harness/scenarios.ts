@@ -53,7 +53,7 @@ export function hashScenario(type: number, cpus: number): fc.Arbitrary<Scenario>
     // LRU maps: far more room than keys, so the kernel never evicts (its victim choice is per-CPU and racy);
     // eviction is covered by the invariant test.
     maxEntries: lru ? fc.constant(1024) : fc.constantFrom(1, 4, 16, 64),
-    flags: fc.tuple(access, fc.constantFrom(F.ZERO_SEED, F.ZERO_SEED, F.ZERO_SEED, 0), lru ? fc.constant(0) : fc.constantFrom(0, F.NO_PREALLOC)).map(([a, b, c]) => a | b | c),
+    flags: fc.tuple(access, fc.constantFrom(F.ZERO_SEED, F.ZERO_SEED, F.ZERO_SEED, 0), lru ? fc.constantFrom(0, F.NO_COMMON_LRU) : fc.constantFrom(0, F.NO_PREALLOC)).map(([a, b, c]) => a | b | c),
   });
   return scenario(spec, (s) => {
     const mode = s.flags & F.ZERO_SEED ? 'exact' : 'set';
