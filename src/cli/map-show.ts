@@ -10,7 +10,7 @@
  * a program owns them; offloaded maps add `dev`.
  */
 import { mapTypeName } from '../sys/constants.js';
-import { progTypeName } from '../sys/prog-cmds.js';
+import { progTypeName } from '../sys/prog-types.js';
 import type { MapInfo } from '../sys/map-cmds.js';
 import { mapIds } from '../maps/index.js';
 import { EbpfError } from '../sys/errors.js';

@@ -2,7 +2,7 @@
 import { openSync, closeSync } from 'node:fs';
 import { BpfError, EbpfError } from '../sys/errors.js';
 import { AttachFlags, linkCreate, progAttach, progDetach } from '../sys/link-cmds.js';
-import { attachTypeNumber, attachTypeName, type AttachTypeName } from '../sys/prog-cmds.js';
+import { attachTypeNumber, attachTypeName, type AttachTypeName } from '../sys/prog-types.js';
 import { native } from '../sys/native.js';
 import type { Program } from '../prog/program.js';
 import { Link } from './link.js';

@@ -11,7 +11,7 @@ import { tracefsRoot } from '../sys/fs.js';
 import { linkCreate } from '../sys/link-cmds.js';
 import { native } from '../sys/native.js';
 import { perfEventEnable, perfEventOpen, perfEventSetBpf, PerfType } from '../sys/perf-event.js';
-import { AttachType } from '../sys/prog-cmds.js';
+import { AttachType } from '../sys/prog-types.js';
 import type { Program } from '../prog/program.js';
 import { Link } from './link.js';
 

@@ -1,7 +1,7 @@
 /** Raw tracepoints and BTF-typed tracing programs (fentry/fexit/fmod_ret/tp_btf/lsm). */
 import { BpfError, InvalidArgumentError } from '../sys/errors.js';
 import { linkCreate, rawTracepointOpen } from '../sys/link-cmds.js';
-import { AttachType, attachTypeName, ProgType } from '../sys/prog-cmds.js';
+import { AttachType, attachTypeName, ProgType } from '../sys/prog-types.js';
 import type { Program } from '../prog/program.js';
 import { Link } from './link.js';
 

@@ -1,6 +1,6 @@
 /** XDP and tcx attachments through BPF_LINK_CREATE. */
 import { AttachFlags, linkCreate, XdpFlags } from '../sys/link-cmds.js';
-import { AttachType } from '../sys/prog-cmds.js';
+import { AttachType } from '../sys/prog-types.js';
 import { InvalidArgumentError } from '../sys/errors.js';
 import type { Program } from '../prog/program.js';
 import { ifindexOf } from './interface.js';

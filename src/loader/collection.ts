@@ -22,7 +22,7 @@ import { loadKernelBtf } from '../btf/kernel.js';
 import { parseElf, type ElfFile } from '../elf/elf-file.js';
 import { readCollectionSpec, objectNameFromPath } from '../object/index.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
-import type { AttachTypeName, ProgTypeName } from '../object/program-types.js';
+import type { AttachTypeName, ProgTypeName } from '../sys/prog-types.js';
 import { loadProgram, loadProgramWithLog, type Program, type ProgramLoadSpec } from '../prog/program.js';
 import { VerifierError } from '../sys/prog-cmds.js';
 import { btfLoad } from '../sys/btf-cmds.js';

@@ -5,5 +5,5 @@ export type { ReadCollectionOptions } from './reader.js';
 export { ObjectError } from './errors.js';
 export { lookupSection, SECTION_DEFS, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS } from './section-names.js';
 export type { SectionDef, SectionInfo, AutoAttach } from './section-names.js';
-export * from './program-types.js';
+export * from '../sys/prog-types.js';
 export { internalMapName, objectNameFromPath, BPF_OBJ_NAME_LEN } from './map-names.js';

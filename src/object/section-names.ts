@@ -9,7 +9,7 @@
  * mode) also use `xdp/foo`, `socket/2`, `classifier/x`: when nothing matches strictly, a
  * known name followed by `/` is accepted and `strict` is false.
  */
-import { AttachType, ProgType, type AttachTypeName, type ProgTypeName } from './program-types.js';
+import { AttachType, ProgType, type AttachTypeName, type ProgTypeName } from '../sys/prog-types.js';
 
 /** `BPF_F_SLEEPABLE`, BPF_PROG_LOAD prog_flags (Linux 5.10+). */
 export const BPF_F_SLEEPABLE = 1 << 4;

@@ -11,7 +11,7 @@
 import type { MapSpec } from '../maps/spec.js';
 import type { MapTypeName } from '../sys/constants.js';
 import type { BtfSpec } from '../btf/types.js';
-import type { AttachTypeName, ProgTypeName } from './program-types.js';
+import type { AttachTypeName, ProgTypeName } from '../sys/prog-types.js';
 
 /** How a map entered the object. */
 export type MapSource =

@@ -10,7 +10,7 @@
 import { loadKernelBtf } from '../btf/kernel.js';
 import { BtfKind } from '../btf/types.js';
 import { EbpfError } from '../sys/errors.js';
-import { AttachType, ProgType } from '../sys/prog-cmds.js';
+import { AttachType, ProgType } from '../sys/prog-types.js';
 
 /** The BTF kind and name to look up for a program of `progType` with `attachType` attaching to `target`. */
 export function attachTargetName(progType: number, attachType: number, target: string): { name: string; kind: number } {

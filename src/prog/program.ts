@@ -13,10 +13,10 @@ import { EbpfError, InvalidArgumentError, PermissionError } from '../sys/errors.
 import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
 import { getFdById, getNextId, objGet, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
+import { progGetInfo, progLoad, progTestRun, type ProgInfo } from '../sys/prog-cmds.js';
 import {
-  AttachType, attachTypeNumber, ProgType, progGetInfo, progLoad, progTestRun, progTypeName, progTypeNumber,
-  type AttachTypeName, type ProgInfo, type ProgTypeName,
-} from '../sys/prog-cmds.js';
+  AttachType, attachTypeNumber, ProgType, progTypeName, progTypeNumber, type AttachTypeName, type ProgTypeName,
+} from '../sys/prog-types.js';
 import { findAttachBtfId } from './attach-target.js';
 
 export { VerifierError } from '../sys/prog-cmds.js';

@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { readCollectionSpec } from '../../src/object/index.js';
-import { AttachType, ProgType } from '../../src/object/program-types.js';
+import { AttachType, ProgType } from '../../src/sys/prog-types.js';
 import { MapFlags, mapTypeNumber } from '../../src/sys/constants.js';
 import { CILIUM_ROOT, bpfFixtures, debianObjects, toolSkip, walkObjects } from './tools.js';
 

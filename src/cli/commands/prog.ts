@@ -24,7 +24,8 @@ import { EbpfError } from '../../sys/errors.js';
 import { mounts, prepareBpffsPath } from '../../sys/fs.js';
 import { getFdById, getNextId, objGet, objPin } from '../../sys/map-cmds.js';
 import { native } from '../../sys/native.js';
-import { progGetInfo, progTypeName, type ProgInfo } from '../../sys/prog-cmds.js';
+import { progGetInfo, type ProgInfo } from '../../sys/prog-cmds.js';
+import { progTypeName } from '../../sys/prog-types.js';
 
 const USAGE = `Usage: ebpf prog { show | list } [PROG]
        ebpf prog dump xlated PROG [opcodes]
