@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBtf, type Btf } from '../../src/btf/btf.js';
@@ -132,4 +132,23 @@ test('root ids dump only what they need', () => {
   assert.equal(formatC(btf, { rootIds: [xdp.id], preserveAccessIndex: false, guard: 'X_H' }),
     '#ifndef X_H\n#define X_H\n\ntypedef unsigned int __u32;\n\nstruct xdp_md {\n\t__u32 data;\n\t__u32 data_end;\n\t__u32 data_meta;\n\t__u32 ingress_ifindex;\n\t__u32 rx_queue_index;\n\t__u32 egress_ifindex;\n};\n\n#endif /* X_H */\n');
   assert.throws(() => formatC(btf, { rootIds: [btf.typeCount] }), RangeError);
+});
+
+test('every BTF-carrying object of the shared test data and Debian\'s xdp packages: raw and c equal bpftool', needs('bpftool'), () => {
+  const dirs = [`${SHARED}testdata`, `${SHARED}btf/testdata`, '/usr/lib/x86_64-linux-gnu/bpf', '/usr/libexec/xdp-tools'];
+  let compared = 0;
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      if (!/\.(o|elf)$/.test(name)) continue;
+      const path = join(dir, name);
+      const section = elfSections(read(path)).get('.BTF');
+      if (!section) continue;
+      const btf = parseBtf(section);
+      assert.equal(formatRaw(btf), run('bpftool', ['btf', 'dump', 'file', path, 'format', 'raw']), path);
+      assert.equal(formatC(btf), run('bpftool', ['btf', 'dump', 'file', path, 'format', 'c']), path);
+      compared++;
+    }
+  }
+  assert.ok(compared >= 60, `only ${compared} objects compared`);
 });
