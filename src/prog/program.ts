@@ -13,7 +13,7 @@ import { EbpfError, InvalidArgumentError, PermissionError } from '../sys/errors.
 import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
 import { getFdById, getNextId, objGet, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
-import { progGetInfo, progLoad, progTestRun, type ProgInfo } from '../sys/prog-cmds.js';
+import { progGetInfo, progLoad, progTestRun, type ProgInfo, type TestRunInputs } from '../sys/prog-cmds.js';
 import {
   AttachType, attachTypeNumber, ProgType, progTypeName, progTypeNumber, type AttachTypeName, type ProgTypeName,
 } from '../sys/prog-types.js';
@@ -68,20 +68,11 @@ export interface ProgramLoadSpec {
 }
 
 /** Options of `Program.testRun`. */
-export interface TestRunOptions {
-  /** Packet or input data (data_in). */
-  readonly dataIn?: Uint8Array;
+export interface TestRunOptions extends TestRunInputs {
   /** Size of the data_out buffer, or the buffer itself. Default: dataIn length + 512 (room for XDP head adjustments). */
   readonly dataOut?: number | Uint8Array;
-  /** Context (e.g. struct __sk_buff, struct xdp_md) passed in, Linux 5.2+. */
-  readonly ctxIn?: Uint8Array;
   /** Size of the ctx_out buffer, or the buffer itself. Default: ctxIn's length when ctxIn is given. */
   readonly ctxOut?: number | Uint8Array;
-  /** Run this many times (duration is the average). Default 1. */
-  readonly repeat?: number;
-  readonly flags?: number;
-  readonly cpu?: number;
-  readonly batchSize?: number;
 }
 
 export interface TestRunResult {

@@ -149,19 +149,28 @@ function encodeProgLoad(a: ProgLoadAttr, logLevel: number, logSize: number): Att
   return attr;
 }
 
-/** Inputs of BPF_PROG_TEST_RUN. */
-export interface TestRunAttr {
-  readonly progFd: number;
+/** BPF_PROG_TEST_RUN inputs given as they are passed to the kernel (shared by `TestRunAttr` and `Program.testRun`'s options). */
+export interface TestRunInputs {
+  /** Packet or input data (data_in). */
   readonly dataIn?: Uint8Array;
+  /** Context (e.g. struct __sk_buff, struct xdp_md) passed in (ctx_in), Linux 5.2+. */
+  readonly ctxIn?: Uint8Array;
+  /** Run this many times (duration is the average). 0 and 1 both mean once. */
+  readonly repeat?: number;
+  /** BPF_F_TEST_RUN_ON_CPU (1), BPF_F_TEST_XDP_LIVE_FRAMES (2), BPF_F_TEST_SKB_CHECKSUM_COMPLETE (4) (`TestRunFlags`), Linux 5.10+. */
+  readonly flags?: number;
+  /** CPU to run on with BPF_F_TEST_RUN_ON_CPU, Linux 5.10+. */
+  readonly cpu?: number;
+  /** Frames per batch with BPF_F_TEST_XDP_LIVE_FRAMES, Linux 5.18+. */
+  readonly batchSize?: number;
+}
+
+/** Inputs of BPF_PROG_TEST_RUN. */
+export interface TestRunAttr extends TestRunInputs {
+  readonly progFd: number;
   /** Receives output data; its length is data_size_out. */
   readonly dataOut?: Uint8Array;
-  readonly ctxIn?: Uint8Array;
   readonly ctxOut?: Uint8Array;
-  readonly repeat?: number;
-  /** BPF_F_TEST_RUN_ON_CPU (1), BPF_F_TEST_XDP_LIVE_FRAMES (2), BPF_F_TEST_SKB_CHECKSUM_COMPLETE (4). */
-  readonly flags?: number;
-  readonly cpu?: number;
-  readonly batchSize?: number;
 }
 export interface TestRunResult {
   readonly retval: number;
