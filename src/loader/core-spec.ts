@@ -15,29 +15,18 @@
  * Semantics follow tools/lib/bpf/relo_core.c (bpf_core_parse_spec,
  * bpf_core_spec_match, bpf_core_match_member).
  */
+import { CoreReloKind } from '../btf/ext.js';
 import type { BtfSpec } from '../btf/types.js';
 import {
   BadBtfError, essentialName, fieldsAreCompatible, isAnyEnum, isComposite, sizeOf, skipModsAndTypedefs, typesAreCompatible,
   typesMatch,
 } from './core-compat.js';
 
-/** `enum bpf_core_relo_kind` (include/uapi/linux/bpf.h). */
-export const CoreReloKind = {
-  FIELD_BYTE_OFFSET: 0,
-  FIELD_BYTE_SIZE: 1,
-  FIELD_EXISTS: 2,
-  FIELD_SIGNED: 3,
-  FIELD_LSHIFT_U64: 4,
-  FIELD_RSHIFT_U64: 5,
-  TYPE_ID_LOCAL: 6,
-  TYPE_ID_TARGET: 7,
-  TYPE_EXISTS: 8,
-  TYPE_SIZE: 9,
-  ENUMVAL_EXISTS: 10,
-  ENUMVAL_VALUE: 11,
-  TYPE_MATCHES: 12,
-} as const;
+// The kind numbers live with the .BTF.ext parser that reads them; re-exported here for the loader's API.
+export { CoreReloKind };
 
+// libbpf's short kind names (core_relo_kind_str() in tools/lib/bpf/relo_core.c), which messages use;
+// btf/ext.ts's coreReloKindName gives the enum names instead.
 const KIND_NAMES = ['byte_off', 'byte_sz', 'field_exists', 'signed', 'lshift_u64', 'rshift_u64', 'local_type_id',
   'target_type_id', 'type_exists', 'type_size', 'enumval_exists', 'enumval_value', 'type_matches'];
 
