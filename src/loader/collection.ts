@@ -19,7 +19,6 @@ import type { BpfMap } from '../maps/map.js';
 import type { BtfSpec } from '../btf/types.js';
 import { parseBtfExt, type BtfExt } from '../btf/ext.js';
 import { loadKernelBtf } from '../btf/kernel.js';
-import { parseElf, type ElfFile } from '../elf/elf-file.js';
 import { readCollectionSpec, objectNameFromPath } from '../object/index.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
 import type { AttachTypeName, ProgTypeName } from '../sys/prog-types.js';
@@ -32,7 +31,6 @@ import { BPFFS_DIR } from '../sys/fs.js';
 import { wrapFd } from '../maps/open.js';
 import { mapInfoByFd } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
-import { fixupObjectBtf } from './btf-fixup.js';
 import { attachProgram, type AttachOptions } from './attach.js';
 import type { Link } from '../link/link.js';
 import { BadBtfError } from './core-compat.js';
@@ -211,9 +209,7 @@ function unknownSection(p: ProgramSpec): LoaderError {
   return new LoaderError('EUNKNOWNSECTION', `program ${p.name}`, `section '${p.section}' does not name a program type (expected e.g. xdp, tc, kprobe/<fn>, tracepoint/<cat>/<name>, fentry/<fn>, socket, cgroup_skb/ingress)`);
 }
 
-interface Input { spec: CollectionSpec; elf: ElfFile | undefined }
-
-function readInput(file: string | Uint8Array | CollectionSpec, options: LoadCollectionOptions): Input {
+function readInput(file: string | Uint8Array | CollectionSpec, options: LoadCollectionOptions): CollectionSpec {
   if (typeof file === 'string') {
     let bytes: Uint8Array;
     try {
@@ -221,11 +217,10 @@ function readInput(file: string | Uint8Array | CollectionSpec, options: LoadColl
     } catch (e) {
       throw new LoaderError((e as NodeJS.ErrnoException).code ?? 'EIO', '', `cannot read object ${file}: ${(e as Error).message}`, { cause: e });
     }
-    const spec = readCollectionSpec(bytes, { objectName: options.objectName ?? objectNameFromPath(basename(file)) });
-    return { spec, elf: parseElf(bytes) };
+    return readCollectionSpec(bytes, { objectName: options.objectName ?? objectNameFromPath(basename(file)) });
   }
-  if (file instanceof Uint8Array) return { spec: readCollectionSpec(file, { objectName: options.objectName ?? '' }), elf: parseElf(file) };
-  return { spec: file, elf: undefined };
+  if (file instanceof Uint8Array) return readCollectionSpec(file, { objectName: options.objectName ?? '' });
+  return file;
 }
 
 /**
@@ -247,7 +242,7 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
   const programs: Record<string, Program> = {};
   const logs: Record<string, readonly string[]> = {};
   try {
-    const { spec, elf } = readInput(file, options);
+    const spec = readInput(file, options);
     hostOrderCheck(spec);
     const selected = selectPrograms(spec, options.programs, options.programType);
     for (const name of Object.keys(options.maps ?? {})) {
@@ -260,9 +255,10 @@ export function loadCollection(file: string | Uint8Array | CollectionSpec, optio
     let ext: BtfExt | undefined;
     if (spec.btf) {
       if (spec.btfExt) ext = parseBtfExt(spec.btfExt, spec.btf);
-      const fixed = fixupObjectBtf(spec.btf, spec, elf);
+      // readCollectionSpec already applied libbpf's open-time fix-ups (src/object/btf-fixup.ts):
+      // the blob is what BPF_BTF_LOAD takes, and none of those fix-ups depends on the kernel.
       try {
-        btfFd = cleanup.fd(btfLoad(fixed));
+        btfFd = cleanup.fd(btfLoad(spec.btf.raw));
       } catch (e) {
         if (!(e instanceof EbpfError)) throw e;
         // libbpf treats object BTF as optional; maps and programs then load without it.

@@ -20,17 +20,22 @@ export class ObjectContext {
   readonly kinds: readonly SectionKind[];
   private readonly bySection = new Map<number, ElfSymbol[]>();
 
-  constructor(elf: ElfFile, btf: BtfSpec | undefined, objectName: string) {
+  constructor(elf: ElfFile, btf: BtfSpec | undefined, objectName: string, symbols: readonly ElfSymbol[] = elf.symbols()) {
     this.elf = elf;
     this.btf = btf;
     this.objectName = objectName;
-    this.symbols = elf.symbols();
+    this.symbols = symbols;
     for (const s of this.symbols) {
       let list = this.bySection.get(s.sectionIndex);
       if (!list) this.bySection.set(s.sectionIndex, (list = []));
       list.push(s);
     }
     this.kinds = elf.sections.map(classifySection);
+  }
+
+  /** The same object seen through other BTF (the fixed-up blob: same type ids). */
+  withBtf(btf: BtfSpec): ObjectContext {
+    return new ObjectContext(this.elf, btf, this.objectName, this.symbols);
   }
 
   /** The relocations applying to a section (decoded on demand: DWARF's are never read). */

@@ -4,16 +4,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { parseBtf } from '../btf/btf.js';
+import { parseBtf, type Btf } from '../btf/btf.js';
 import type { BtfSpec } from '../btf/types.js';
 import { EbpfError, ParseError } from '../sys/errors.js';
 import { EM_BPF, ElfType } from '../elf/constants.js';
-import { parseElf } from '../elf/elf-file.js';
+import { parseElf, type ElfFile } from '../elf/elf-file.js';
+import { fixupObjectBtf } from './btf-fixup.js';
 import { ObjectContext } from './context.js';
 import { readBtfMaps } from './btf-maps.js';
 import { readDataMaps } from './data-maps.js';
 import { ObjectError } from './errors.js';
-import { readExterns } from './externs.js';
+import { readExterns, type Externs } from './externs.js';
 import { readLegacyMaps } from './legacy-maps.js';
 import { objectNameFromPath } from './map-names.js';
 import { readPrograms } from './programs.js';
@@ -54,8 +55,14 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
     if (btf.littleEndian !== elf.littleEndian) throw new ParseError('.BTF', btfSection.offset, 'BTF byte order differs from the ELF byte order');
   }
   const extSection = elf.sectionByName('.BTF.ext');
-  const ctx = new ObjectContext(elf, btf, options.objectName ?? '');
+  const rawCtx = new ObjectContext(elf, btf, options.objectName ?? '');
   return wrapBtfErrors(btfSection?.offset ?? 0, () => {
+    // Externs are read from clang's BTF (its .ksyms DATASEC still lists kfuncs as FUNCs);
+    // everything else from the fixed BTF, as libbpf runs bpf_object__collect_externs,
+    // then bpf_object_fixup_btf, then bpf_object__init_maps.
+    const ext = readExterns(rawCtx);
+    const fixedBtf = btf && fixedObjectBtf(btf, elf, ext);
+    const ctx = fixedBtf ? rawCtx.withBtf(fixedBtf) : rawCtx;
     const license = readLicense(ctx);
     const kernelVersion = readVersion(ctx);
     const maps: ObjectMapSpec[] = [];
@@ -66,7 +73,6 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
     }
     const data = readDataMaps(ctx);
     maps.push(...data.maps);
-    const ext = readExterns(ctx);
     if (ext.kconfigMap) maps.push(ext.kconfigMap);
     const { functions, programs, codeSections } = readPrograms(ctx, maps, license, kernelVersion);
     maps.push(...readStructOpsMaps(ctx, programs));
@@ -93,10 +99,21 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
       codeSections,
       variables,
       externs: ext.externs,
-      btf,
+      btf: fixedBtf,
       btfExt: extSection ? elf.sectionData(extSection).slice() : undefined,
     };
   });
+}
+
+/**
+ * The object's BTF with libbpf's open-time fix-ups (DATASEC sizes and variable offsets
+ * from the ELF, extern and hidden VAR linkage, kfunc placeholders, the `.kconfig`
+ * layout), parsed: what BPF_BTF_LOAD accepts, in the object's byte order.
+ */
+function fixedObjectBtf(btf: BtfSpec, elf: ElfFile, ext: Externs): Btf {
+  const maps = new Map<string, ObjectMapSpec>();
+  if (ext.kconfigMap) maps.set('.kconfig', ext.kconfigMap);
+  return parseBtf(fixupObjectBtf(btf, { externs: ext.externs, maps, variables: new Map() }, elf));
 }
 
 /**
