@@ -4,9 +4,15 @@
  * (`createMap(spec, { backend: 'emulator' })`).
  */
 import { registerBackend } from './maps/backend-registry.js';
+import { resolveSpec } from './maps/create.js';
+import type { MapSpec } from './maps/spec.js';
 import { createEmulatorBackend } from './emu/index.js';
 
-registerBackend('emulator', (descriptor, spec) => createEmulatorBackend(descriptor, { numaNode: spec.numaNode ?? 0 }));
+registerBackend('emulator', (descriptor, spec) => createEmulatorBackend(descriptor, {
+  numaNode: spec.numaNode ?? 0,
+  // map-in-map: the template's descriptor, or the handle of an existing emulated map (its `fd`)
+  ...(spec.innerMap ? { innerMap: 'fd' in spec.innerMap ? spec.innerMap.fd : resolveSpec(spec.innerMap as MapSpec).descriptor } : {}),
+}));
 
 // Maps
 export * from './maps/index.js';
@@ -45,6 +51,14 @@ export { loadProgram, openProgram, Program, VerifierError, ProgType, AttachType,
 export type { ProgramLoadSpec, TestRunOptions, TestRunResult, ProgInfo, ProgTypeName, AttachTypeName } from './prog/index.js';
 export * from './link/index.js';
 export * from './readers/index.js';
+
+// The in-process emulator (also reachable as createMap(spec, { backend: 'emulator' }))
+export {
+  createEmulatorBackend, validateEmulatedMapSpec, EMULATED_MAP_TYPES, saveEmulatedMap, loadEmulatedMap,
+  saveEmulatedMapFile, loadEmulatedMapFile, shareEmulatedMap, attachEmulatedMap, RingbufMap, RingbufFlags,
+  EmulatedRingBufferReader,
+} from './emu/index.js';
+export type { EmulatorOptions, SharedMapHandle, RingbufRecord } from './emu/index.js';
 
 // Low-level building blocks, namespaced
 export * as asm from './asm/index.js';

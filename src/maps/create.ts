@@ -24,7 +24,10 @@ import type { DeclValue, PerCpu } from './typing.js';
 export type BackendName = 'kernel' | 'emulator';
 
 export interface CreateMapOptions {
-  /** `'kernel'` (default) creates the map with bpf(2); `'emulator'` keeps it in this process with the kernel's semantics. */
+  /**
+   * `'kernel'` (default) creates the map with bpf(2); `'emulator'` keeps it in this process with the
+   * kernel's semantics. The default can be changed with the EBPF_DEFAULT_BACKEND environment variable.
+   */
   readonly backend?: BackendName;
 }
 
@@ -49,7 +52,8 @@ export type MapOf<S extends MapSpec> = BpfMap<
  */
 export function createMap<const S extends MapSpec>(spec: S, options?: CreateMapOptions): MapOf<S> {
   const { descriptor, keyCodec, valueCodec } = resolveSpec(spec);
-  const backendName = options?.backend ?? 'kernel';
+  // EBPF_DEFAULT_BACKEND=emulator runs code written for the kernel on the emulator (tests without root).
+  const backendName = options?.backend ?? (process.env.EBPF_DEFAULT_BACKEND as BackendName | undefined) ?? 'kernel';
   let backend: MapBackend;
   if (backendName === 'kernel') backend = createKernelBackend(spec, descriptor);
   else if (backendName === 'emulator') backend = backendFactory('emulator')(descriptor, spec);

@@ -117,8 +117,16 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
   get valueSize(): number { return this.#backend.descriptor.valueSize; }
   get maxEntries(): number { return this.#backend.descriptor.maxEntries; }
   get flags(): number { return this.#backend.descriptor.flags; }
-  /** The file descriptor (kernel backend), or -1 (emulator, closed map). */
-  get fd(): number { return this.#closed ? -1 : this.#backend.fd; }
+  /**
+   * The file descriptor (kernel backend); -1 once closed. For the emulator, the
+   * map's handle: a number (>= 2^30, never a real fd) that emulated map-in-map
+   * slots and `innerMap: { fd }` accept, so the same code works on both backends.
+   */
+  get fd(): number {
+    if (this.#closed) return -1;
+    const b = this.#backend;
+    return b.kind === 'kernel' ? b.fd : ((b as { readonly handle?: number }).handle ?? -1);
+  }
   /** `'kernel'` or `'emulator'`. */
   get backendKind(): 'kernel' | 'emulator' { return this.#backend.kind; }
   /** The backend (for the emulator VM and tests). */
@@ -484,7 +492,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
     if (b.kind === 'kernel') return mapInfoByFd(b.fd);
     const d = b.descriptor;
     return {
-      type: d.type, id: d.id, keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.maxEntries, flags: d.flags,
+      type: d.type, id: (b as { readonly id?: number }).id ?? d.id, keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.maxEntries, flags: d.flags,
       name: d.name, ifindex: 0, btfVmlinuxValueTypeId: 0, netnsDev: 0n, netnsIno: 0n, btfId: d.btfId,
       btfKeyTypeId: d.btfKeyTypeId, btfValueTypeId: d.btfValueTypeId, btfVmlinuxId: 0, mapExtra: d.mapExtra,
     };

@@ -103,10 +103,14 @@ export function bpfOrThrow(cmd: number, attr: Uint8Array, detail: string | undef
 export class Attr {
   readonly bytes: Uint8Array;
   readonly view: DataView;
-  constructor(size: number) {
+  /**
+   * A zeroed attr of `size` bytes, or a view over `backing` (which must be zeroed
+   * and live in an ArrayBuffer, whose address is stable).
+   */
+  constructor(size: number, backing?: Uint8Array) {
     // A fresh ArrayBuffer is always off-heap, so its address is stable.
-    this.bytes = new Uint8Array(new ArrayBuffer(size));
-    this.view = new DataView(this.bytes.buffer);
+    this.bytes = backing ? backing.subarray(0, size) : new Uint8Array(new ArrayBuffer(size));
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
   }
   u32(offset: number, value: number): this {
     this.view.setUint32(offset, value >>> 0, HOST_LE);

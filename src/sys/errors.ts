@@ -6,29 +6,40 @@
  * number; `command` names the bpf(2) command or operation that failed. Messages
  * are lowercase and chained, `"map update (counts): key already exists (EEXIST)"`.
  */
-import { constants } from 'node:os';
+/**
+ * Linux errno numbers (include/uapi/asm-generic/errno-base.h and errno.h; the
+ * same on x86, arm64, riscv and s390). A fixed table rather than the host's
+ * `os.constants.errno`, so the emulator reports Linux codes on macOS too.
+ */
+const LINUX_ERRNO: Readonly<Record<string, number>> = {
+  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
+  ECHILD: 10, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, ENOTBLK: 15, EBUSY: 16, EEXIST: 17,
+  EXDEV: 18, ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENFILE: 23, EMFILE: 24, ENOTTY: 25,
+  ETXTBSY: 26, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EMLINK: 31, EPIPE: 32, EDOM: 33,
+  ERANGE: 34, EDEADLK: 35, ENAMETOOLONG: 36, ENOLCK: 37, ENOSYS: 38, ENOTEMPTY: 39, ELOOP: 40,
+  ENOMSG: 42, EIDRM: 43, ENOSTR: 60, ENODATA: 61, ETIME: 62, ENOSR: 63, ENOLINK: 67, EPROTO: 71,
+  EMULTIHOP: 72, EBADMSG: 74, EOVERFLOW: 75, EILSEQ: 84, EUSERS: 87, ENOTSOCK: 88,
+  EDESTADDRREQ: 89, EMSGSIZE: 90, EPROTOTYPE: 91, ENOPROTOOPT: 92, EPROTONOSUPPORT: 93,
+  ESOCKTNOSUPPORT: 94, EOPNOTSUPP: 95, EPFNOSUPPORT: 96, EAFNOSUPPORT: 97, EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99, ENETDOWN: 100, ENETUNREACH: 101, ENETRESET: 102, ECONNABORTED: 103,
+  ECONNRESET: 104, ENOBUFS: 105, EISCONN: 106, ENOTCONN: 107, ETIMEDOUT: 110, ECONNREFUSED: 111,
+  EHOSTDOWN: 112, EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115, ESTALE: 116, EDQUOT: 122,
+  ECANCELED: 125, EOWNERDEAD: 130, ENOTRECOVERABLE: 131, ERFKILL: 132, EHWPOISON: 133,
+  // kernel-internal codes that bpf(2) can leak to user space
+  ERESTARTSYS: 512, ENOTSUPP: 524,
+};
 
-const errnoNames = new Map<number, string>();
-for (const [name, value] of Object.entries(constants.errno)) {
-  if (!errnoNames.has(value)) errnoNames.set(value, name);
-}
-// Several names share a number; prefer the ones Linux's strerror and bpftool use.
-errnoNames.set(95, 'EOPNOTSUPP');
-errnoNames.set(11, 'EAGAIN');
-errnoNames.set(35, 'EDEADLK');
-// Linux-only errnos node does not list.
-errnoNames.set(524, 'ENOTSUPP');
-errnoNames.set(512, 'ERESTARTSYS');
+const errnoNames = new Map<number, string>(Object.entries(LINUX_ERRNO).map(([k, v]) => [v, k]));
 
-/** The errno name for a positive errno number (`2` → `'ENOENT'`); `'E<n>'` when unknown. */
+/** The Linux errno name for a positive errno number (`2` → `'ENOENT'`); `'E<n>'` when unknown. */
 export function errnoName(errno: number): string {
   return errnoNames.get(errno) ?? `E${errno}`;
 }
 
-/** The errno number for a name (`'ENOENT'` → `2`). Throws `RangeError` for unknown names. */
+/** The Linux errno number for a name (`'ENOENT'` → `2`; aliases `ENOTSUP` and `EWOULDBLOCK` too). Throws `RangeError` for unknown names. */
 export function errnoNumber(name: string): number {
-  if (name === 'ENOTSUPP') return 524;
-  const n = (constants.errno as Record<string, number>)[name];
+  const alias: Record<string, string> = { ENOTSUP: 'EOPNOTSUPP', EWOULDBLOCK: 'EAGAIN', EDEADLOCK: 'EDEADLK' };
+  const n = LINUX_ERRNO[alias[name] ?? name];
   if (n === undefined) throw new RangeError(`unknown errno name ${name}`);
   return n;
 }

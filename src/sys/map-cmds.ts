@@ -66,8 +66,8 @@ export const ELEM_OFF = { fd: 0, key: 8, value: 16, flags: 24 } as const;
 export class ElemAttr {
   readonly attr: Attr;
   readonly registered: RegisteredAttr;
-  constructor(fd: number, key: Uint8Array | null, value: Uint8Array | null, addressOf: (b: Uint8Array) => bigint) {
-    this.attr = new Attr(ELEM_ATTR_SIZE).u32(ELEM_OFF.fd, fd);
+  constructor(fd: number, key: Uint8Array | null, value: Uint8Array | null, addressOf: (b: Uint8Array) => bigint, backing?: Uint8Array) {
+    this.attr = new Attr(ELEM_ATTR_SIZE, backing).u32(ELEM_OFF.fd, fd);
     this.attr.u64(ELEM_OFF.key, key && key.byteLength > 0 ? addressOf(key) : 0n);
     this.attr.u64(ELEM_OFF.value, value && value.byteLength > 0 ? addressOf(value) : 0n);
     this.registered = new RegisteredAttr(this.attr.bytes);
