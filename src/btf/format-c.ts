@@ -37,8 +37,8 @@ const EMITTED = 2;
 /** Deeper nesting than this is corrupt input (a modifier loop), not C. */
 const MAX_DEPTH = 2048;
 const POINTER_SIZE = 8;
-/** Gaps wider than this (4 KiB, beyond any real kernel struct's) are filled by a byte array rather than bitfield padding. */
-const LARGE_GAP_BITS = 4096 * 8;
+/** Gaps wider than this (64 KiB) are filled by a byte array rather than bitfield padding, keeping output proportional to input. */
+const LARGE_GAP_BITS = 64 * 1024 * 8;
 
 const PADS: readonly (readonly [string, number])[] = [['long', POINTER_SIZE * 8], ['int', 32], ['short', 16], ['char', 8]];
 
@@ -328,7 +328,7 @@ class CDumper {
     let prevBitfield = false;
     for (const m of t.members) {
       const align = packed ? 1 : this.alignOf(m.type, 0);
-      if (isStruct) this.padding(parts, off, m.bitOffset, align, prevBitfield && m.bitfieldSize !== 0, lvl + 1);
+      if (isStruct) this.padding(parts, off, m.bitOffset, align, prevBitfield && m.bitfieldSize !== 0, lvl + 1, packed);
       parts.push('\n', tabs(lvl + 1), this.decl(m.type, m.name, lvl + 1, 0));
       if (m.bitfieldSize) {
         parts.push(`: ${m.bitfieldSize}`);
@@ -340,7 +340,7 @@ class CDumper {
       }
       parts.push(';');
     }
-    if (isStruct) this.padding(parts, off, t.size * 8, packed ? 1 : this.alignOf(t.id, 0), false, lvl + 1);
+    if (isStruct) this.padding(parts, off, t.size * 8, packed ? 1 : this.alignOf(t.id, 0), false, lvl + 1, packed);
     if (t.members.length || t.size) parts.push('\n', tabs(lvl));
     parts.push('}');
     if (packed) parts.push(' __attribute__((packed))');
@@ -354,8 +354,19 @@ class CDumper {
    * otherwise reach it), then fill whole units, then the remainder with the
    * smallest type that holds it.
    */
-  private padding(parts: string[], cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): void {
+  private padding(parts: string[], cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number, packed = false): void {
     if (cur >= next) return;
+    if (packed && next - cur <= LARGE_GAP_BITS) {
+      // In a packed struct nothing aligns by itself, so the gap is filled bit for bit
+      // (bpftool 7.1 relies on natural alignment here and gets such structs a few bytes short).
+      while (cur < next) {
+        const bits = Math.min(next - cur, POINTER_SIZE * 8);
+        const name = bits <= 8 ? 'char' : bits <= 16 ? 'short' : bits <= 32 ? 'int' : 'long';
+        parts.push(`\n${tabs(lvl)}${name}: ${bits};`);
+        cur += bits;
+      }
+      return;
+    }
     // Output must stay proportional to the input: a gap of megabytes (corrupt or absurd BTF)
     // becomes one byte array instead of millions of `long: 64;` lines.
     if (next - cur > LARGE_GAP_BITS) {
