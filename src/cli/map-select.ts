@@ -7,19 +7,19 @@
  * Maps are always opened raw (`{ raw: true }`): the CLI speaks bytes, as
  * bpftool does, and adds BTF formatting on top.
  */
-import { readdirSync, readFileSync, readlinkSync, lstatSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { openMap, listMaps, BpfMap } from '../maps/index.js';
 import { perCpuCodec, rawCodec } from '../maps/value-codecs.js';
 import type { Codec } from '../codec/codec.js';
 import { BpfCmd, PERCPU_MAP_TYPES } from '../sys/constants.js';
 import { bpfError } from '../sys/bpf.js';
 import { native } from '../sys/native.js';
-import { isOnBpffs, mounts, prepareBpffsPath } from '../sys/fs.js';
+import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
 import { EbpfError, InvalidArgumentError } from '../sys/errors.js';
 import { progGetInfo } from '../sys/prog-cmds.js';
 import { getFdById, getNextId, mapInfoByFd, objGet } from '../sys/map-cmds.js';
 import { describeRef, type MapRef, type ProgRef } from './map-args.js';
+import { pinnedObjectPaths } from './select.js';
 
 /** A raw map as the CLI handles it: bytes in, bytes (or per-CPU arrays of bytes) out. */
 export type RawMap = BpfMap<Uint8Array, any>;
@@ -236,52 +236,9 @@ export function fdinfo(fd: number): Record<string, string> {
   return out;
 }
 
-/** Upper bound on bpffs entries visited by `pinnedMapPaths`, so a huge tree cannot stall `show -f`. */
-const MAX_PIN_WALK = 100_000;
-
-/**
- * Map id → pinned paths, found by opening every file on every mounted bpffs
- * (bpftool's build_pinned_obj_table for `-f`). Unreadable entries are skipped.
- */
+/** Map id → pinned paths on every mounted bpffs (bpftool's `-f`). Never throws. */
 export function pinnedMapPaths(): Map<number, string[]> {
-  const table = new Map<number, string[]>();
-  let visited = 0;
-  const walk = (dir: string, depth: number) => {
-    if (depth > 32) return;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (++visited > MAX_PIN_WALK) return;
-      const path = join(dir, name);
-      let st;
-      try {
-        st = lstatSync(path);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) { walk(path, depth + 1); continue; }
-      if (!st.isFile()) continue;
-      const fd = objGet(path, 1 << 3);
-      if (fd < 0) continue;
-      try {
-        if (fdKind(fd) !== 'anon_inode:bpf-map') continue;
-        const { id } = mapInfoByFd(fd);
-        const list = table.get(id);
-        if (list) list.push(path);
-        else table.set(id, [path]);
-      } catch {
-        // not readable as a map: skip
-      } finally {
-        native().close(fd);
-      }
-    }
-  };
-  for (const m of mounts()) if (m.type === 'bpf') walk(m.dir, 0);
-  return table;
+  return pinnedObjectPaths((fd) => (fdKind(fd) === 'anon_inode:bpf-map' ? mapInfoByFd(fd).id : undefined));
 }
 
 /** The ifindex of a network device (`offload_dev NAME`). Throws `InvalidArgumentError` for unknown devices. */

@@ -18,6 +18,7 @@ import { countEntries, entryJson, entryPlain, mapBtfView, mapEntries, type MapBt
 import { mapRecords, recordsTable } from '../map-show.js';
 import { hexBlock, writeHexEntry } from '../hex.js';
 import { jsonText, prettyJsonText } from '../map-json.js';
+import { asEbpfError } from '../select.js';
 
 const USAGE = `Usage: ebpf map { show | list }   [MAP]
        ebpf map create     FILE type TYPE key KEY_SIZE value VALUE_SIZE \\
@@ -81,15 +82,6 @@ export const command: CliCommand = {
     }
   },
 };
-
-/** Node's fs errors (ENOENT reading /sys/...) become one-line EbpfErrors; real bugs keep their stack. */
-function asEbpfError(e: unknown): unknown {
-  if (e instanceof EbpfError) return e;
-  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && 'syscall' in e) {
-    return new EbpfError((e as NodeJS.ErrnoException).code!, e.message);
-  }
-  return e;
-}
 
 function runMap(args: string[], ctx: CliContext, opts: MapOptions): number {
   const r = new ArgReader(args);

@@ -9,20 +9,20 @@
  *   ebpf prog loadall OBJ PATH [pinmaps MAP_DIR]
  *   PROG := { id PROG_ID | pinned FILE | tag PROG_TAG | name PROG_NAME }
  */
-import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { CliCommand, CliContext } from '../context.js';
 import { CliUsageError, toJson } from '../context.js';
 import { ArgReader, describeRef, matchKeyword, parseU32, readProgRef, type ProgRef } from '../map-args.js';
 import { fdinfo, openProgRefFd } from '../map-select.js';
+import { asEbpfError, pinnedObjectPaths } from '../select.js';
 import { decode, disassemble, hostOrder, slots } from '../../asm/index.js';
 import { xlatedCallResolver } from '../../prog/index.js';
 import { Program } from '../../prog/program.js';
 import { bpfError } from '../../sys/bpf.js';
 import { BpfCmd } from '../../sys/constants.js';
 import { EbpfError } from '../../sys/errors.js';
-import { mounts, prepareBpffsPath } from '../../sys/fs.js';
-import { getFdById, getNextId, objGet, objPin } from '../../sys/map-cmds.js';
+import { prepareBpffsPath } from '../../sys/fs.js';
+import { getFdById, getNextId, objPin } from '../../sys/map-cmds.js';
 import { native } from '../../sys/native.js';
 import { progGetInfo, type ProgInfo } from '../../sys/prog-cmds.js';
 import { progTypeName } from '../../sys/prog-types.js';
@@ -59,15 +59,6 @@ export const command: CliCommand = {
     }
   },
 };
-
-/** Node's fs errors become one-line EbpfErrors; real bugs keep their stack. */
-function asEbpfError(e: unknown): unknown {
-  if (e instanceof EbpfError) return e;
-  if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && 'syscall' in e) {
-    return new EbpfError((e as NodeJS.ErrnoException).code!, e.message);
-  }
-  return e;
-}
 
 async function runProg(args: string[], ctx: CliContext, bpffs: boolean): Promise<number> {
   const r = new ArgReader(args);
@@ -174,38 +165,10 @@ export function progText(rec: Record<string, unknown>): string {
   return lines.join('\n');
 }
 
-const MAX_PIN_WALK = 100_000;
-
-/** Program id → pinned paths on every mounted bpffs (bpftool's -f). Bounded walk; unreadable entries skipped. */
+/** Program id → pinned paths on every mounted bpffs (bpftool's -f). */
 function pinnedProgPaths(): Map<number, string[]> {
-  const table = new Map<number, string[]>();
-  let visited = 0;
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 32) return;
-    let names: string[];
-    try { names = readdirSync(dir); } catch { return; }
-    for (const name of names) {
-      if (++visited > MAX_PIN_WALK) return;
-      const path = join(dir, name);
-      let st;
-      try { st = lstatSync(path); } catch { continue; }
-      if (st.isDirectory()) { walk(path, depth + 1); continue; }
-      if (!st.isFile()) continue;
-      const fd = objGet(path, 1 << 3);
-      if (fd < 0) continue;
-      try {
-        if (fdinfo(fd).prog_type === undefined) continue; // maps and links have no prog_type line
-        const { id } = progGetInfo(fd);
-        table.set(id, [...(table.get(id) ?? []), path]);
-      } catch {
-        // not a program
-      } finally {
-        native().close(fd);
-      }
-    }
-  };
-  for (const m of mounts()) if (m.type === 'bpf') walk(m.dir, 0);
-  return table;
+  // maps and links have no prog_type line in fdinfo
+  return pinnedObjectPaths((fd) => (fdinfo(fd).prog_type === undefined ? undefined : progGetInfo(fd).id));
 }
 
 function show(r: ArgReader, ctx: CliContext, bpffs: boolean): number {
