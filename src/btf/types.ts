@@ -173,14 +173,6 @@ export type BtfOfKind<K extends BtfType['kind']> = BtfType extends infer T
   : never;
 
 /**
- * The type object for a kind name: `BtfTypeOfKind<'struct'>` is a
- * `BtfComposite` whose kind is `'struct'`. (`Extract<BtfType, { kind: K }>`
- * yields `never` for types that share an interface, such as struct/union.)
- */
-export type BtfTypeOfKind<K extends BtfType['kind']> =
-  BtfType extends infer T ? (T extends { readonly kind: infer TK } ? (K extends TK ? T & { readonly kind: K } : never) : never) : never;
-
-/**
  * A parsed BTF blob (object BTF, vmlinux, or split module BTF over a base).
  * Implemented in src/btf/btf.ts. Type lookups are lazy and cached.
  */
