@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { createMap, openMap, type BatchCursor, type BpfMap } from '../../src/maps/index.js';
 import { bpf } from '../../src/sys/bpf.js';
 import { native } from '../../src/sys/native.js';
-import { DEFAULT_BPFFS } from '../../src/maps/bpffs.js';
+import { BPFFS_DIR } from '../../src/sys/fs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -408,7 +408,7 @@ if (npm) {
 }
 
 // bpftool needs the map pinned (map.pin() mounts bpffs when missing).
-const pinPath = `${DEFAULT_BPFFS}/ebpf_bench_maps_${process.pid}`;
+const pinPath = `${BPFFS_DIR}/ebpf_bench_maps_${process.pid}`;
 const BPFTOOL = 'bpftool -j map dump (spawned)';
 let bpftool = hasCommand('bpftool');
 let bpftoolVersion = '';

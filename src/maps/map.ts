@@ -9,6 +9,7 @@ import type { Codec } from '../codec/codec.js';
 import { bpfError } from '../sys/bpf.js';
 import { ElemFlags, KEYLESS_MAP_TYPES, MapType, mapTypeName } from '../sys/constants.js';
 import { BpfError, EbpfError, InvalidArgumentError } from '../sys/errors.js';
+import { prepareBpffsPath } from '../sys/fs.js';
 import { mapInfoByFd, objPin, type MapInfo } from '../sys/map-cmds.js';
 import { MmapView } from './mmap-view.js';
 
@@ -481,7 +482,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
   pin(path: string): void {
     const b = this.#live();
     if (b.kind !== 'kernel') throw new InvalidArgumentError('pin: emulated maps cannot be pinned on bpffs; use save() instead');
-    ensureBpffsFor(path);
+    prepareBpffsPath(path);
     const r = objPin(b.fd, path);
     if (r < 0) throw bpfError(-r, 'map pin', `${this.name || '(unnamed)'} at ${path}`);
   }
@@ -569,4 +570,3 @@ function pack(total: number, ks: Uint8Array[], vs: Uint8Array[], d: MapDescripto
   return { count: total, keys, values, keySize: d.keySize, valueStride: d.valueBufferSize };
 }
 
-import { ensureBpffsFor } from './bpffs.js';

@@ -14,8 +14,8 @@ import { BpfCmd, PERCPU_MAP_TYPES } from '../sys/constants.js';
 import { EbpfError, InvalidArgumentError, SizeMismatchError } from '../sys/errors.js';
 import { getFdById, getNextId, mapInfoByFd, objGet, type MapInfo } from '../sys/map-cmds.js';
 import { possibleCpuCount } from '../sys/cpus.js';
+import { prepareBpffsPath } from '../sys/fs.js';
 import { native } from '../sys/native.js';
-import { ensureBpffsFor } from './bpffs.js';
 import { kernelBtfCodecs, safeBtfCodecs } from './map-btf.js';
 import type { MapBtf } from './spec.js';
 
@@ -76,7 +76,7 @@ function openFd(selector: MapSelector, access: string): number {
     return fd;
   }
   if ('pinned' in selector) {
-    ensureBpffsFor(selector.pinned);
+    prepareBpffsPath(selector.pinned);
     const fd = objGet(selector.pinned, flags);
     if (fd < 0) throw bpfError(-fd, 'map open', `pinned ${selector.pinned}`);
     return fd;
