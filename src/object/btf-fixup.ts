@@ -87,6 +87,11 @@ export function fixupObjectBtf(btf: BtfSpec, spec: BtfFixupSpec, elf: ElfFile | 
   let nextId = btf.typeCount;
   const intType = (): number => {
     if (intId) return intId;
+    // Reuse a 4-byte signed `int` (clang's, or ours from an earlier pass: fixing twice adds nothing).
+    for (let id = btf.firstTypeId; id < btf.typeCount; id++) {
+      const t = btf.typeById(id);
+      if (t.kind === 'int' && t.name === 'int' && t.size === 4 && t.encoding === 1 && t.bits === 32 && t.bitOffset === 0) return (intId = id);
+    }
     const name = strLen + newStrings.length;
     const enc = new TextEncoder().encode('int\0');
     const s = new Uint8Array(newStrings.length + enc.length);

@@ -7,3 +7,4 @@ export { lookupSection, SECTION_DEFS, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS } fro
 export type { SectionDef, SectionInfo, AutoAttach } from './section-names.js';
 export * from '../sys/prog-types.js';
 export { internalMapName, objectNameFromPath, BPF_OBJ_NAME_LEN } from './map-names.js';
+export { fixupObjectBtf, type BtfFixupSpec } from './btf-fixup.js';

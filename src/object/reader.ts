@@ -62,6 +62,11 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
     // then bpf_object_fixup_btf, then bpf_object__init_maps.
     const ext = readExterns(rawCtx);
     const fixedBtf = btf && fixedObjectBtf(btf, elf, ext);
+    // libbpf types the .kconfig map by its DATASEC, as the other data maps (map_fill_btf_type_info).
+    const kconfigSec = fixedBtf && ext.kconfigMap ? fixedBtf.typeByName('.kconfig', 'datasec') : undefined;
+    const kconfigMap = ext.kconfigMap && kconfigSec && kconfigSec.size === ext.kconfigMap.valueSize
+      ? { ...ext.kconfigMap, btf: { spec: fixedBtf!, keyTypeId: 0, valueTypeId: kconfigSec.id }, btfDefTypeId: kconfigSec.id }
+      : ext.kconfigMap;
     const ctx = fixedBtf ? rawCtx.withBtf(fixedBtf) : rawCtx;
     const license = readLicense(ctx);
     const kernelVersion = readVersion(ctx);
@@ -73,7 +78,7 @@ export function readCollectionSpec(bytes: Uint8Array, options: ReadCollectionOpt
     }
     const data = readDataMaps(ctx);
     maps.push(...data.maps);
-    if (ext.kconfigMap) maps.push(ext.kconfigMap);
+    if (kconfigMap) maps.push(kconfigMap);
     const { functions, programs, codeSections } = readPrograms(ctx, maps, license, kernelVersion);
     maps.push(...readStructOpsMaps(ctx, programs));
     const mapsByName = new Map<string, ObjectMapSpec>();

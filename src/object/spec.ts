@@ -77,10 +77,13 @@ export interface VariableSpec {
 
 /**
  * A map the object declares. Extends the user-facing `MapSpec` (src/maps/spec.ts); the
- * extra fields describe where it came from. `btf` carries the object's BTF as clang wrote
- * it: its DATASECs have size 0 and need the loader's fix-ups (src/loader/btf-fixup.ts, as
- * libbpf's btf_fixup_datasec) before BPF_BTF_LOAD accepts them. So create an object's maps
- * with `loadCollection`, or pass `{ ...spec, btf: undefined }` to `createMap`.
+ * extra fields describe where it came from. `btf` refers to `CollectionSpec.btf`, the
+ * object's BTF after libbpf's open-time fix-ups (src/object/btf-fixup.ts), so a spec goes to
+ * `createMap` as is and the map is typed by the kernel, bpftool and our codecs alike. Data
+ * maps (`.data`, `.rodata`, `.bss`, `.kconfig`) have no key type and their DATASEC as value
+ * type, as libbpf creates them. Map types whose BTF the kernel refuses (queue, stack,
+ * perf event, map-in-map, dev/cpu/xsk/sock maps, arena; `__array(values)` without a value
+ * type) keep their BTF here for typed codecs; libbpf and `loadCollection` create them without.
  */
 export interface ObjectMapSpec extends MapSpec {
   /**
@@ -227,7 +230,15 @@ export interface CollectionSpec {
   /** Global variables by name (first definition wins for duplicated static names). */
   readonly variables: ReadonlyMap<string, VariableSpec>;
   readonly externs: readonly ExternSpec[];
-  /** The object's `.BTF`, parsed; undefined when the object has none. */
+  /**
+   * The object's `.BTF` after libbpf's open-time fix-ups, parsed, in the object's byte order;
+   * undefined when the object has none. BPF_BTF_LOAD accepts it as is (Linux 4.18+; 5.2+ for
+   * DATASEC/VAR): DATASEC sizes are the ELF sections', variable offsets the symbols', sorted;
+   * `extern` VARs are allocated globals; `__hidden` globals are static; every `.ksyms` entry is
+   * a 4-byte int VAR (kfuncs get a placeholder VAR named after the function); `.kconfig`
+   * follows the `.kconfig` map's layout. Type ids and string offsets are those of the
+   * object's `.BTF` (placeholders are appended), so `.BTF.ext` still refers to it.
+   */
   readonly btf: BtfSpec | undefined;
   /** Raw `.BTF.ext` (func_info, line_info, CO-RE relocations), undefined when absent. */
   readonly btfExt: Uint8Array | undefined;

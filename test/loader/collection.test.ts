@@ -310,3 +310,27 @@ test('close() releases every fd; loading many objects repeatedly does not grow t
   }
   assert.equal(openFds(), before);
 });
+
+test('object BTF with typed and typeless ksyms loads into the kernel: maps are created with it (ksym-el.elf)', kernelOnly(), () => {
+  // `extern void bpf_init __ksym` is a VAR of type void and typed ksyms are larger than their
+  // 4-byte .ksyms slot: the kernel refused this BTF until the reader retyped .ksyms VARs as int.
+  using c = loadCollection(`${T}ksym-el.elf`, { pinRoot: null, programs: ['ksym_test'] });
+  assert.deepEqual(c.warnings.filter((w) => /BTF/.test(w)), []);
+  const bss = c.maps['.bss']!;
+  assert.ok(bss.info().btfId > 0, '.bss created with the object BTF');
+  assert.deepEqual(Object.keys(bss.get(0) as object), [
+    'out__bpf_init_addr', 'out__bpf_trace_run1_addr', 'out__bpf_prog_active_addr', 'out__softnet_data_addr', 'out__bpf_testmod_ksym_percpu_addr',
+  ]);
+});
+
+test('loadCollection hands the kernel the spec\'s fixed-up BTF: the data maps\' BTF is that blob', kernelOnly(), () => {
+  const spec = loadCollectionSpecSync(`${FIXTURES}global_data-el.o`);
+  using c = loadCollection(spec, { pinRoot: null });
+  assert.deepEqual(c.warnings.filter((w) => /BTF/.test(w)), []);
+  const id = c.maps['.data']!.info().btfId;
+  assert.ok(id > 0);
+  const raw = execFileSync('bpftool', ['btf', 'dump', 'id', String(id), 'format', 'raw'], { encoding: 'utf8' });
+  // bpftool prints the DATASEC as the kernel holds it: size and offsets from the ELF.
+  assert.match(raw, /DATASEC '\.data' size=12 vlen=2\n\s+type_id=\d+ offset=0 size=8 \(VAR 'data_counter'\)\n\s+type_id=\d+ offset=8 size=4 \(VAR 'static_data'\)/);
+  assert.deepEqual(c.maps['.data']!.get(0), { data_counter: 7n, static_data: 9 });
+});

@@ -101,8 +101,9 @@ test('every BTF map spec of the fixtures and cilium objects creates as is, with 
         withBtf++;
         assert.ok(info.btfId > 0, `${what}: created without BTF`);
         assert.deepEqual([info.btfKeyTypeId, info.btfValueTypeId], [m.btf.keyTypeId, m.btf.valueTypeId], what);
-        if (m.source !== 'data') continue;
-        // The value is the DATASEC: its variables by name, each as its own type decodes it.
+        if (m.source !== 'data' && m.source !== 'kconfig') continue;
+        // The value is the DATASEC (.data*, .rodata*, .bss*, .kconfig): its variables by name,
+        // each as its own type decodes it.
         dataMaps++;
         const got = fillDataMap(map, spec, m);
         const vars = [...spec.variables.values()].filter((v) => v.map === m.realName && v.btfTypeId !== undefined);
@@ -131,7 +132,7 @@ function bpftoolDump(map: BpfMap<unknown, unknown>): { key?: unknown; value: unk
 
 test('bpftool formats data maps and a BTF hash map created from specs as we decode them', { ...kernelOnly(), skip: kernelOnly().skip || toolSkip('bpftool') }, () => {
   const spec = read(join(FIXTURES_DIR, `global_data-${HOST}.o`));
-  for (const name of ['.data', '.rodata', '.bss', '.data.foo', '.rodata.bar']) {
+  for (const name of ['.data', '.rodata', '.bss', '.data.foo', '.rodata.bar', '.kconfig']) {
     const m = spec.maps.get(name)!;
     using map = createMap(m) as BpfMap<unknown, unknown>;
     const got = fillDataMap(map, spec, m);
@@ -165,7 +166,7 @@ test(`specs read from ${OTHER} objects create on this ${HOST} host and hold what
       const map = createMap(m) as BpfMap<unknown, unknown>;
       try {
         if (m.btf) assert.ok(map.info().btfId > 0, `${what}: created without BTF`);
-        if (m.source !== 'data' || !m.btf) continue;
+        if ((m.source !== 'data' && m.source !== 'kconfig') || !m.btf) continue;
         const t = twin.maps.get(m.realName)!;
         const tmap = createMap(t) as BpfMap<unknown, unknown>;
         try {
