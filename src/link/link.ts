@@ -7,14 +7,14 @@
  * BPF_PROG_ATTACH) are wrapped in the same class; those answer
  * `NotSupportedError` for pin/info/update and detach on close.
  */
-import { readlinkSync } from 'node:fs';
 import { bpfError } from '../sys/bpf.js';
 import { BpfCmd } from '../sys/constants.js';
 import { EbpfError, InvalidArgumentError, NotSupportedError } from '../sys/errors.js';
 import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
 import { linkDetach, linkGetInfo, linkTypeName, linkUpdate, type LinkInfo } from '../sys/link-cmds.js';
-import { getFdById, getNextId, objGet, objPin } from '../sys/map-cmds.js';
+import { getFdById, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
+import { ObjectInode, objectIds, openObjectFd, type ObjectSelector } from '../sys/objects.js';
 import type { Program } from '../prog/program.js';
 
 export type { LinkInfo } from '../sys/link-cmds.js';
@@ -149,21 +149,8 @@ export class Link implements Disposable {
  * Closing the returned object only closes this fd; the link stays while other fds or pins hold it.
  * Throws `BpfError` (ENOENT), `InvalidArgumentError` when the pin is not a link.
  */
-export function openLink(from: { readonly id: number } | { readonly pinned: string }): Link {
-  let fd: number;
-  if ('id' in from) {
-    fd = getFdById(BpfCmd.LINK_GET_FD_BY_ID, from.id);
-    if (fd < 0) throw bpfError(-fd, BpfCmd.LINK_GET_FD_BY_ID, `id ${from.id}`);
-  } else {
-    fd = objGet(from.pinned);
-    if (fd < 0) throw bpfError(-fd, BpfCmd.OBJ_GET, from.pinned);
-    let kind = '';
-    try { kind = readlinkSync(`/proc/self/fd/${fd}`); } catch { kind = 'anon_inode:bpf-link'; }
-    if (kind !== 'anon_inode:bpf-link') {
-      native().close(fd);
-      throw new InvalidArgumentError(`${from.pinned} is not a pinned link (it is ${kind})`);
-    }
-  }
+export function openLink(from: ObjectSelector): Link {
+  const fd = openObjectFd(from, BpfCmd.LINK_GET_FD_BY_ID, ObjectInode.link, 'link');
   let info: LinkInfo;
   try {
     info = linkGetInfo(fd);
@@ -177,14 +164,7 @@ export function openLink(from: { readonly id: number } | { readonly pinned: stri
 
 /** Ids of all bpf_links (LINK_GET_NEXT_ID, Linux 5.8+). Throws `BpfError`. */
 export function linkIds(): number[] {
-  const ids: number[] = [];
-  let id = 0;
-  for (;;) {
-    const r = getNextId(BpfCmd.LINK_GET_NEXT_ID, id);
-    if (r === -2) return ids;
-    if (r < 0) throw bpfError(-r, BpfCmd.LINK_GET_NEXT_ID);
-    ids.push((id = r));
-  }
+  return objectIds(BpfCmd.LINK_GET_NEXT_ID);
 }
 
 /** Info of every bpf_link in the system (skipping links that vanish meanwhile). Throws `BpfError`. */

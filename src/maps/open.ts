@@ -12,10 +12,11 @@ import { perCpuCodec, rawCodec } from './value-codecs.js';
 import { bpfError } from '../sys/bpf.js';
 import { BpfCmd, PERCPU_MAP_TYPES } from '../sys/constants.js';
 import { EbpfError, InvalidArgumentError, SizeMismatchError } from '../sys/errors.js';
-import { getFdById, getNextId, mapInfoByFd, objGet, type MapInfo } from '../sys/map-cmds.js';
+import { getFdById, mapInfoByFd, objGet, type MapInfo } from '../sys/map-cmds.js';
 import { possibleCpuCount } from '../sys/cpus.js';
 import { prepareBpffsPath } from '../sys/fs.js';
 import { native } from '../sys/native.js';
+import { objectIds } from '../sys/objects.js';
 import { kernelBtfCodecs, safeBtfCodecs } from './map-btf.js';
 import type { MapBtf } from './spec.js';
 
@@ -124,15 +125,7 @@ export function wrapFd(fd: number, info: MapInfo, options?: OpenMapOptions): Bpf
 
 /** Ids of all maps on the system (BPF_MAP_GET_NEXT_ID, Linux 4.13+). */
 export function mapIds(): number[] {
-  const ids: number[] = [];
-  let id = 0;
-  for (;;) {
-    const r = getNextId(BpfCmd.MAP_GET_NEXT_ID, id);
-    if (r === -ENOENT) return ids;
-    if (r < 0) throw bpfError(-r, 'map list');
-    ids.push(r);
-    id = r;
-  }
+  return objectIds(BpfCmd.MAP_GET_NEXT_ID, 'map list');
 }
 
 /** Info records of all maps on the system. Maps that vanish while listing are skipped. */

@@ -4,15 +4,15 @@
  *   using prog = loadProgram({ type: 'xdp', license: 'GPL', instructions: [asm.mov64Imm(0, 2), asm.exit()] });
  *   prog.testRun({ dataIn: new Uint8Array(64) }).retval; // 2 (XDP_PASS)
  */
-import { readlinkSync } from 'node:fs';
 import { release } from 'node:os';
 import { encode, hostOrder, type Instruction } from '../asm/instruction.js';
 import { bpfError } from '../sys/bpf.js';
 import { BpfCmd } from '../sys/constants.js';
 import { EbpfError, InvalidArgumentError, PermissionError } from '../sys/errors.js';
 import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
-import { getFdById, getNextId, objGet, objPin } from '../sys/map-cmds.js';
+import { getFdById, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
+import { ObjectInode, objectIds, openObjectFd, type ObjectSelector } from '../sys/objects.js';
 import { progGetInfo, progLoad, progTestRun, type ProgInfo, type TestRunInputs } from '../sys/prog-cmds.js';
 import {
   AttachType, attachTypeNumber, ProgType, progTypeName, progTypeNumber, type AttachTypeName, type ProgTypeName,
@@ -298,20 +298,9 @@ function needsBtfTarget(type: number): boolean {
  * (BPF_OBJ_GET, 4.4+). Throws `BpfError` (ENOENT when missing), `InvalidArgumentError`
  * when the pinned object is not a program.
  */
-export function openProgram(from: { readonly id: number } | { readonly pinned: string }): Program {
-  let fd: number;
-  if ('id' in from) {
-    fd = getFdById(BpfCmd.PROG_GET_FD_BY_ID, from.id);
-    if (fd < 0) throw bpfError(-fd, BpfCmd.PROG_GET_FD_BY_ID, `id ${from.id}`);
-  } else {
-    fd = objGet(from.pinned);
-    if (fd < 0) throw bpfError(-fd, BpfCmd.OBJ_GET, from.pinned);
-  }
+export function openProgram(from: ObjectSelector): Program {
   // A pin may hold a map or link too; OBJ_GET_INFO_BY_FD would answer for those as well.
-  if ('pinned' in from && !isProgramFd(fd)) {
-    native().close(fd);
-    throw new InvalidArgumentError(`${from.pinned} is not a pinned program`);
-  }
+  const fd = openObjectFd(from, BpfCmd.PROG_GET_FD_BY_ID, ObjectInode.prog, 'program');
   let info: ProgInfo;
   try {
     info = progGetInfo(fd);
@@ -322,25 +311,9 @@ export function openProgram(from: { readonly id: number } | { readonly pinned: s
   return new Program(fd, info.type, info.name);
 }
 
-/** The anon inode name the kernel gives program fds (kernel/bpf/syscall.c, bpf_prog_new_fd). */
-function isProgramFd(fd: number): boolean {
-  try {
-    const link = readlinkSync(`/proc/self/fd/${fd}`);
-    return link === 'anon_inode:bpf-prog';
-  } catch {
-    return true;
-  }
-}
 /** Ids of all loaded programs, in id order (PROG_GET_NEXT_ID, Linux 4.13+). Throws `BpfError`. */
 export function programIds(): number[] {
-  const ids: number[] = [];
-  let id = 0;
-  for (;;) {
-    const r = getNextId(BpfCmd.PROG_GET_NEXT_ID, id);
-    if (r === -2) return ids;
-    if (r < 0) throw bpfError(-r, BpfCmd.PROG_GET_NEXT_ID);
-    ids.push((id = r));
-  }
+  return objectIds(BpfCmd.PROG_GET_NEXT_ID);
 }
 
 /**
