@@ -17,8 +17,7 @@ export function prettyJsonText(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const j = stringEnd(text, i);
       out += text.slice(i, j + 1);
       i = j;
     } else if (c === '{' || c === '[') {
@@ -44,13 +43,19 @@ export function prettyJsonText(text: string): string {
   return out;
 }
 
+/** Index of the `"` closing the JSON string that opens at `start` (skipping escapes); at or past `text.length` when unterminated. */
+function stringEnd(text: string, start: number): number {
+  let j = start + 1;
+  while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+  return j;
+}
+
 /** Index of the `]` closing the array at `start` when it holds only scalars (no nested `{`/`[`), else -1. */
 function scalarArrayEnd(text: string, start: number): number {
   for (let j = start + 1; j < text.length; j++) {
     const c = text[j]!;
     if (c === '"') {
-      j++;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      j = stringEnd(text, j);
     } else if (c === '{' || c === '[') return -1;
     else if (c === ']') return j;
   }
@@ -63,8 +68,7 @@ function inlineArray(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const j = stringEnd(text, i);
       out += text.slice(i, j + 1);
       i = j;
     } else if (c === ',') out += ', ';

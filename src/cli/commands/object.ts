@@ -212,16 +212,20 @@ function renderText(d: ReturnType<typeof describeObject>): string {
   return out.join('\n');
 }
 
+/** The bytes of an object file. Throws `EbpfError` with the fs error code when it cannot be read. */
+function readObjectFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new EbpfError((e as NodeJS.ErrnoException).code ?? 'EIO', `can't read ${path}: ${(e as Error).message}`);
+  }
+}
+
 function show(args: string[], ctx: CliContext): number {
   const [path, ...extra] = args;
   if (!path) throw new CliUsageError('expected FILE: ebpf object show FILE');
   if (extra.length) throw new CliUsageError(`unexpected argument '${extra[0]}'`);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new EbpfError((e as NodeJS.ErrnoException).code ?? 'EIO', `can't read ${path}: ${(e as Error).message}`);
-  }
+  const bytes = readObjectFile(path);
   const d = describeObject(path, bytes);
   emit(ctx, d, () => renderText(d));
   return 0;
@@ -257,12 +261,7 @@ function dump(args: string[], ctx: CliContext): number {
   if (kind !== undefined && kind !== 'prog' && kind !== 'func') throw new CliUsageError(`expected 'prog NAME' or 'func NAME', got '${kind}'`);
   if (kind !== undefined && name === undefined) throw new CliUsageError(`expected a name after '${kind}'`);
   if (extra.length) throw new CliUsageError(`unexpected argument '${extra[0]}'`);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new EbpfError((e as NodeJS.ErrnoException).code ?? 'EIO', `can't read ${path}: ${(e as Error).message}`);
-  }
+  const bytes = readObjectFile(path);
   const spec = readCollectionSpec(bytes, { objectName: objectNameFromPath(path) });
   const fns = spec.functions.filter((f) => name === undefined || f.name === name);
   if (fns.length === 0) throw new EbpfError('ENOENT', `no ${kind === 'prog' ? 'program' : 'function'} named '${name}' in ${path}`);
