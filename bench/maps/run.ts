@@ -353,6 +353,15 @@ const jsDumps: [string, () => Time][] = [
     verifyPairs('entries', all.length, ks, vs);
     return t;
   }],
+  ['library typed map.dump()', () => {
+    // Whole typed map as key and value arrays (LOOKUP_BATCH pages, decoded, concatenated).
+    let d!: { keys: number[]; values: bigint[] };
+    const t = time(() => { d = typed.dump(BATCH); });
+    let ks = 0, vs = 0;
+    for (let i = 0; i < d.keys.length; i++) { ks += d.keys[i]!; vs += Number(d.values[i]!); }
+    verifyPairs('dump', d.keys.length, ks, vs);
+    return t;
+  }],
   [`library typed lookupBatch pages (${BATCH})`, () => {
     // The typed batch API: decoded key and value arrays per page, no per-entry generator step.
     const keys: number[] = [], values: bigint[] = [];

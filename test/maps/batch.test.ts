@@ -29,6 +29,9 @@ for (const type of ['hash', 'lru_hash', 'array'] as const) {
       assert.equal(seen.size, present.length);
       for (const k of present) assert.equal(seen.get(k), BigInt(k) * 2n);
       assert.equal(m.dumpRaw(batch).count, present.length);
+      const d = m.dump(batch);
+      assert.equal(d.keys.length, present.length);
+      d.keys.forEach((k, i) => assert.equal(d.values[i], BigInt(k) * 2n));
     });
   }
 }
@@ -77,4 +80,8 @@ test('lpm_trie has no batch: iteration falls back to get_next_key', kernelOnly()
   t.set(key(8, 11), new Uint8Array(4));
   assert.equal([...t.entries()].length, 2);
   assert.equal(t.dumpRaw().count, 2);
+  assert.equal(t.dump().keys.length, 2);
+  // an iterator can be abandoned early and a fresh one starts over
+  for (const _ of t.entries()) break;
+  assert.equal([...t.entries()].length, 2);
 });
