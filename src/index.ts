@@ -40,14 +40,15 @@ export { formatC } from './btf/format-c.js';
 export { formatRaw, formatJson } from './btf/format-raw.js';
 
 // Objects and loading
-export { readCollectionSpec, loadCollectionSpec, ObjectError } from './object/index.js';
+export { readCollectionSpec, loadCollectionSpec, loadCollectionSpecSync, lookupSection, SECTION_DEFS, ObjectError } from './object/index.js';
+export type { ReadCollectionOptions, SectionDef, SectionInfo } from './object/index.js';
 export type { CollectionSpec, ObjectMapSpec, ProgramSpec } from './object/spec.js';
 export { loadCollection, Collection, attachAll, attachProgram, AttachedLinks, loadAllAndPin,
   CoreRelocationError, IncompatibleMapError, LoaderError, AttachTargetError } from './loader/index.js';
 export type { LoadCollectionOptions, AttachOptions } from './loader/index.js';
 
 // Programs, links, readers
-export { loadProgram, openProgram, Program, VerifierError, ProgType, AttachType, progTypeName, attachTypeName } from './prog/index.js';
+export { loadProgram, openProgram, Program, VerifierError, ProgType, AttachType, progTypeName, attachTypeName, progTypeNumber, attachTypeNumber } from './prog/index.js';
 export type { ProgramLoadSpec, TestRunOptions, TestRunResult, ProgInfo, ProgTypeName, AttachTypeName } from './prog/index.js';
 export * from './link/index.js';
 export * from './readers/index.js';
