@@ -17,16 +17,15 @@ import { CliUsageError } from '../context.js';
 import { parseBtf, type Btf } from '../../btf/btf.js';
 import { isElf } from '../../btf/elf-sections.js';
 import { parseElf } from '../../elf/index.js';
-import { formatC } from '../../btf/format-c.js';
-import { formatJson, formatRaw, jsonWithBigints } from '../../btf/format-raw.js';
 import { loadKernelBtf } from '../../btf/kernel.js';
-import { btfGetFdById, btfIds, btfInfoByFd, btfRawByFd, type BtfInfo } from '../../sys/btf-cmds.js';
+import type { BtfInfo } from '../../sys/btf-cmds.js';
 import { BpfCmd } from '../../sys/constants.js';
 import { EbpfError, ParseError } from '../../sys/errors.js';
 import { native } from '../../sys/native.js';
-import { getFdById, getNextId } from '../../sys/map-cmds.js';
-import { progGetInfo } from '../../sys/prog-cmds.js';
-import { listMaps, openMap } from '../../maps/index.js';
+
+// Loaded on demand: the map layer alone costs ~100 ms of startup, and `dump file` needs none of these.
+const mapsModule = () => import('../../maps/index.js');
+const btfCmds = () => import('../../sys/btf-cmds.js');
 
 const USAGE = `Usage: ebpf btf { show | list } [id BTF_ID]
        ebpf btf dump BTF_SRC [format FORMAT] [root_id ROOT_ID]
@@ -74,7 +73,8 @@ function kernelBase(info: BtfInfo): Btf | undefined {
   return info.kernelBtf && info.name !== 'vmlinux' ? loadKernelBtf() : undefined;
 }
 
-function btfById(id: number): Btf {
+async function btfById(id: number): Promise<Btf> {
+  const { btfGetFdById, btfRawByFd } = await btfCmds();
   const fd = btfGetFdById(id);
   try {
     const { info, bytes } = btfRawByFd(fd);
@@ -98,7 +98,7 @@ function readMapSelector(args: string[]): { id: number } | { pinned: string } | 
   throw new CliUsageError(`expected 'id', 'pinned' or 'name', got '${kind}'`);
 }
 
-function dumpSource(args: string[], base: Btf | undefined): DumpRequest {
+async function dumpSource(args: string[], base: Btf | undefined): Promise<DumpRequest> {
   const src = args.shift();
   if (src === undefined) throw new CliUsageError('expected BTF_SRC := { id BTF_ID | map MAP | file FILE }');
   if (isPrefix(src, 'file')) {
@@ -107,8 +107,9 @@ function dumpSource(args: string[], base: Btf | undefined): DumpRequest {
     const autoBase = !base && path.startsWith('/sys/kernel/btf/') && !path.endsWith('/vmlinux') ? loadKernelBtf() : undefined;
     return { btf: parseBtf(fileBtfBytes(path), { base: base ?? autoBase }) };
   }
-  if (isPrefix(src, 'id')) return { btf: btfById(parseId('BTF id', args.shift())) };
+  if (isPrefix(src, 'id')) return { btf: await btfById(parseId('BTF id', args.shift())) };
   if (isPrefix(src, 'map')) {
+    const { openMap } = await mapsModule();
     const map = openMap(readMapSelector(args), { raw: true });
     let info;
     try {
@@ -117,7 +118,7 @@ function dumpSource(args: string[], base: Btf | undefined): DumpRequest {
       map.close();
     }
     if (!info.btfId) throw new EbpfError('ENOENT', `map ${info.id} (${info.name || 'unnamed'}) has no BTF`);
-    const btf = btfById(info.btfId);
+    const btf = await btfById(info.btfId);
     const which = args[0];
     if (which !== undefined && isPrefix(which, 'all')) { args.shift(); return { btf }; }
     let rootIds = [info.btfKeyTypeId, info.btfValueTypeId];
@@ -130,7 +131,7 @@ function dumpSource(args: string[], base: Btf | undefined): DumpRequest {
 }
 
 async function dump(args: string[], ctx: CliContext, base: Btf | undefined): Promise<number> {
-  const req = dumpSource(args, base);
+  const req = await dumpSource(args, base);
   let format = ctx.json ? 'json' : 'raw';
   const roots: number[] = [];
   while (args.length) {
@@ -150,11 +151,16 @@ async function dump(args: string[], ctx: CliContext, base: Btf | undefined): Pro
   const only = roots.length ? roots : req.rootIds;
   if (format === 'c') {
     if (ctx.json) throw new CliUsageError('format c is not supported with -j/--json (as in bpftool)');
+    const { formatC } = await import('../../btf/format-c.js');
     ctx.out(formatC(req.btf, { rootIds: only }));
   } else if (format === 'json') {
+    const { formatJson } = await import('../../btf/format-raw.js');
     ctx.out(formatJson(req.btf, { pretty: ctx.pretty, only }));
   } else {
-    ctx.out(formatRaw(req.btf, only).replace(/\n$/, ''));
+    const { formatRaw } = await import('../../btf/format-raw.js');
+    const text = formatRaw(req.btf, only);
+    // A sliced string: a regex replace would copy the whole (~12 MB for vmlinux) dump.
+    ctx.out(text.endsWith('\n') ? text.slice(0, -1) : text);
   }
   return 0;
 }
@@ -169,7 +175,10 @@ interface BtfRecord {
 }
 
 /** Which programs and maps use each BTF id (bpftool builds the same table for `btf show`). */
-function users(): { progs: Map<number, number[]>; maps: Map<number, number[]> } {
+async function users(): Promise<{ progs: Map<number, number[]>; maps: Map<number, number[]> }> {
+  const { listMaps } = await mapsModule();
+  const { getFdById, getNextId } = await import('../../sys/map-cmds.js');
+  const { progGetInfo } = await import('../../sys/prog-cmds.js');
   const progs = new Map<number, number[]>();
   const maps = new Map<number, number[]>();
   const add = (m: Map<number, number[]>, btfId: number, id: number) => {
@@ -191,7 +200,8 @@ function users(): { progs: Map<number, number[]>; maps: Map<number, number[]> } 
   return { progs, maps };
 }
 
-function show(args: string[], ctx: CliContext): number {
+async function show(args: string[], ctx: CliContext): Promise<number> {
+  const { btfGetFdById, btfIds, btfInfoByFd } = await btfCmds();
   let ids: number[];
   const single = args.length > 0;
   if (args.length) {
@@ -202,7 +212,7 @@ function show(args: string[], ctx: CliContext): number {
   } else {
     ids = btfIds();
   }
-  const { progs, maps } = users();
+  const { progs, maps } = await users();
   const records: BtfRecord[] = [];
   for (const id of ids) {
     let fd: number;
@@ -223,6 +233,7 @@ function show(args: string[], ctx: CliContext): number {
   }
   if (ctx.json) {
     // bpftool prints one object for `show id N`, an array for the full list.
+    const { jsonWithBigints } = await import('../../btf/format-raw.js');
     ctx.out(jsonWithBigints(single ? records[0] : records, ctx.pretty));
     return 0;
   }
