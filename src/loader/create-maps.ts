@@ -16,7 +16,7 @@ import type { BpfMap } from '../maps/map.js';
 import { wrapFd, type OpenMapOptions } from '../maps/open.js';
 import type { ObjectMapSpec } from '../object/spec.js';
 import { Attr, bpf, bpfError, HOST_LE } from '../sys/bpf.js';
-import { BpfCmd, MapType, mapTypeNumber } from '../sys/constants.js';
+import { BpfCmd, MapType, NO_BTF_MAP_TYPES, mapTypeNumber } from '../sys/constants.js';
 import { mapCreate, mapFreeze, mapInfoByFd, objGet, objPin, type MapInfo } from '../sys/map-cmds.js';
 import { prepareBpffsPath } from '../sys/fs.js';
 import { native } from '../sys/native.js';
@@ -99,11 +99,6 @@ export function u32Bytes(n: number): Uint8Array {
  * the kernel, which rejects it, so libbpf creates them without (libbpf.c,
  * bpf_object__create_map).
  */
-const FD_MAP_TYPES: ReadonlySet<number> = new Set([
-  MapType.perf_event_array, MapType.cgroup_array, MapType.stack_trace, MapType.array_of_maps, MapType.hash_of_maps,
-  MapType.devmap, MapType.devmap_hash, MapType.cpumap, MapType.xskmap, MapType.sockmap, MapType.sockhash,
-  MapType.queue, MapType.stack, MapType.arena,
-]);
 
 /** Key and value sizes the kernel requires: a perf event array holds 4-byte fds under 4-byte indices. */
 function effectiveSizes(spec: ObjectMapSpec): { keySize: number; valueSize: number } {
@@ -116,7 +111,7 @@ function createOne(spec: ObjectMapSpec, btfFd: number | undefined, cleanup: Clea
   try {
     if (spec.innerMap) innerFd = createOne(spec.innerMap, btfFd, cleanup);
     const type = mapTypeNumber(spec.type);
-    if (FD_MAP_TYPES.has(type)) btfFd = undefined;
+    if (NO_BTF_MAP_TYPES.has(type)) btfFd = undefined;
     const base = {
       type, ...effectiveSizes(spec), maxEntries: effectiveMaxEntries(spec),
       flags: spec.flags, innerMapFd: existingInner ?? innerFd, numaNode: spec.numaNode ?? 0, name: spec.name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 15),

@@ -12,7 +12,7 @@ import { BpfMap } from './map.js';
 import { KernelMapBackend } from './kernel-backend.js';
 import { perCpuCodec, rawCodec } from './value-codecs.js';
 import { bpfError } from '../sys/bpf.js';
-import { KEYLESS_MAP_TYPES, MapFlags, PERCPU_MAP_TYPES, mapTypeName, mapTypeNumber } from '../sys/constants.js';
+import { KEYLESS_MAP_TYPES, MapFlags, MapType, NO_BTF_MAP_TYPES, PERCPU_MAP_TYPES, mapTypeName, mapTypeNumber } from '../sys/constants.js';
 import { InvalidArgumentError, SizeMismatchError } from '../sys/errors.js';
 import { mapCreate, mapInfoByFd } from '../sys/map-cmds.js';
 import { possibleCpuCount } from '../sys/cpus.js';
@@ -22,6 +22,8 @@ import { loadMapBtf, btfCodecs } from './map-btf.js';
 import type { DeclValue, PerCpu } from './typing.js';
 
 export type BackendName = 'kernel' | 'emulator';
+
+const ARRAY_LIKE: ReadonlySet<number> = new Set([MapType.array, MapType.percpu_array]);
 
 export interface CreateMapOptions {
   /**
@@ -95,8 +97,18 @@ export function resolveSpec(spec: MapSpec): { descriptor: MapDescriptor; keyCode
   const valueSize = spec.valueSize !== undefined
     ? positiveInt('valueSize', spec.valueSize)
     : valueTyped ? valueTyped.size : missing('valueSize', spec);
-  if (keyTyped && keyTyped.size !== keySize) throw new SizeMismatchError(`key type ${keyTyped.description}`, keySize, keyTyped.size, name);
-  if (valueTyped && valueTyped.size !== valueSize) throw new SizeMismatchError(`value type ${valueTyped.description}`, valueSize, valueTyped.size, name);
+  // BTF of a map the kernel gets no BTF for may describe something else than what the
+  // map holds (a perf event array's BTF value is the event struct, the map holds fds):
+  // there a type of the wrong size is not used. Everywhere else a mismatch is an error.
+  const ignoreBtf = NO_BTF_MAP_TYPES.has(type);
+  if (keyTyped && keyTyped.size !== keySize) {
+    if (ignoreBtf && spec.key === undefined) keyTyped = undefined;
+    else throw new SizeMismatchError(`key type ${keyTyped.description}`, keySize, keyTyped.size, name);
+  }
+  if (valueTyped && valueTyped.size !== valueSize) {
+    if (ignoreBtf && spec.value === undefined) valueTyped = undefined;
+    else throw new SizeMismatchError(`value type ${valueTyped.description}`, valueSize, valueTyped.size, name);
+  }
   const maxEntries = positiveInt('maxEntries', spec.maxEntries);
   const flags = positiveInt('flags', spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0);
   const perCpu = PERCPU_MAP_TYPES.has(type);
@@ -107,6 +119,8 @@ export function resolveSpec(spec: MapSpec): { descriptor: MapDescriptor; keyCode
     mapExtra: BigInt(spec.mapExtra ?? 0), btfId: 0,
     btfKeyTypeId: spec.btf?.keyTypeId ?? 0, btfValueTypeId: spec.btf?.valueTypeId ?? 0,
   };
+  // Array-like maps whose BTF names no key type (global data sections) are indexed by a u32.
+  if (!keyTyped && spec.btf && keySize === 4 && ARRAY_LIKE.has(type)) keyTyped = codecFor('u32');
   keyTyped ??= rawCodec(keySize);
   valueTyped ??= rawCodec(valueSize);
   return { descriptor, keyCodec: keyTyped, valueCodec: perCpu ? perCpuCodec(valueTyped, nCpus) : valueTyped };
@@ -133,15 +147,19 @@ function createKernelBackend(spec: MapSpec, d: MapDescriptor): MapBackend {
         toClose.push(innerMapFd);
       }
     }
+    // The kernel takes BTF only for maps that can describe their values with it:
+    // fd maps and keyless maps get none, nor maps with no value type (a prog array
+    // declared with __array(values)). Their keys and values are still typed from it.
+    const sendBtf = spec.btf !== undefined && spec.btf.valueTypeId !== 0 && !NO_BTF_MAP_TYPES.has(d.type);
     let btfFd = 0;
-    if (spec.btf) {
-      btfFd = loadMapBtf(spec.btf.spec);
+    if (sendBtf) {
+      btfFd = loadMapBtf(spec.btf!.spec);
       toClose.push(btfFd);
     }
     const fd = mapCreate({
       type: d.type, keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.maxEntries, flags: d.flags,
       innerMapFd, numaNode: spec.numaNode ?? 0, name: d.name, ifindex: spec.ifindex ?? 0,
-      btfFd, btfKeyTypeId: spec.btf?.keyTypeId ?? 0, btfValueTypeId: spec.btf?.valueTypeId ?? 0,
+      btfFd, btfKeyTypeId: sendBtf ? spec.btf!.keyTypeId : 0, btfValueTypeId: sendBtf ? spec.btf!.valueTypeId : 0,
       mapExtra: d.mapExtra,
     });
     if (fd < 0) throw bpfError(-fd, 'map create', createDetail(d));

@@ -110,6 +110,17 @@ export const PERCPU_MAP_TYPES: ReadonlySet<number> = new Set([
 /** Map types whose user-space API has no key (keySize 0): push/pop/peek. */
 export const KEYLESS_MAP_TYPES: ReadonlySet<number> = new Set([MapType.queue, MapType.stack, MapType.bloom_filter]);
 
+/**
+ * Map types created without BTF even when their declaration has it: the kernel
+ * refuses btf_key/value_type_id for them (fd-holding and keyless maps), so
+ * libbpf leaves btf_fd at 0 for these (bpf_object__create_map()).
+ */
+export const NO_BTF_MAP_TYPES: ReadonlySet<number> = new Set([
+  MapType.perf_event_array, MapType.cgroup_array, MapType.stack_trace, MapType.array_of_maps, MapType.hash_of_maps,
+  MapType.devmap, MapType.devmap_hash, MapType.cpumap, MapType.xskmap, MapType.sockmap, MapType.sockhash,
+  MapType.queue, MapType.stack, MapType.arena,
+]);
+
 /** Map creation flags, `BPF_F_*` accepted by BPF_MAP_CREATE. */
 export const MapFlags = {
   NO_PREALLOC: 1 << 0,
