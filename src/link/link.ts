@@ -14,7 +14,7 @@ import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
 import { linkDetach, linkGetInfo, linkTypeName, linkUpdate, type LinkInfo } from '../sys/link-cmds.js';
 import { getFdById, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
-import { ObjectInode, objectIds, openObjectFd, type ObjectSelector } from '../sys/objects.js';
+import { ObjectInode, objectIds, openObjectWithInfo, type ObjectSelector } from '../sys/objects.js';
 import type { Program } from '../prog/program.js';
 
 export type { LinkInfo } from '../sys/link-cmds.js';
@@ -150,14 +150,7 @@ export class Link implements Disposable {
  * Throws `BpfError` (ENOENT), `InvalidArgumentError` when the pin is not a link.
  */
 export function openLink(from: ObjectSelector): Link {
-  const fd = openObjectFd(from, BpfCmd.LINK_GET_FD_BY_ID, ObjectInode.link, 'link');
-  let info: LinkInfo;
-  try {
-    info = linkGetInfo(fd);
-  } catch (e) {
-    native().close(fd);
-    throw e;
-  }
+  const { fd, info } = openObjectWithInfo(from, BpfCmd.LINK_GET_FD_BY_ID, ObjectInode.link, 'link', linkGetInfo);
   const kind = linkTypeName(info.type) ?? String(info.type);
   return new Link({ kind, linkFd: fd, target: `${kind} link ${info.id}`, detach: undefined });
 }

@@ -12,7 +12,7 @@ import { EbpfError, InvalidArgumentError, PermissionError } from '../sys/errors.
 import { isOnBpffs, prepareBpffsPath } from '../sys/fs.js';
 import { getFdById, objPin } from '../sys/map-cmds.js';
 import { native } from '../sys/native.js';
-import { ObjectInode, objectIds, openObjectFd, type ObjectSelector } from '../sys/objects.js';
+import { ObjectInode, objectIds, openObjectWithInfo, type ObjectSelector } from '../sys/objects.js';
 import { progGetInfo, progLoad, progTestRun, type ProgInfo, type TestRunInputs } from '../sys/prog-cmds.js';
 import {
   AttachType, attachTypeNumber, ProgType, progTypeName, progTypeNumber, type AttachTypeName, type ProgTypeName,
@@ -300,14 +300,7 @@ function needsBtfTarget(type: number): boolean {
  */
 export function openProgram(from: ObjectSelector): Program {
   // A pin may hold a map or link too; OBJ_GET_INFO_BY_FD would answer for those as well.
-  const fd = openObjectFd(from, BpfCmd.PROG_GET_FD_BY_ID, ObjectInode.prog, 'program');
-  let info: ProgInfo;
-  try {
-    info = progGetInfo(fd);
-  } catch (e) {
-    native().close(fd);
-    throw e;
-  }
+  const { fd, info } = openObjectWithInfo(from, BpfCmd.PROG_GET_FD_BY_ID, ObjectInode.prog, 'program', (f) => progGetInfo(f));
   return new Program(fd, info.type, info.name);
 }
 

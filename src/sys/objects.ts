@@ -58,3 +58,18 @@ export function openObjectFd(from: ObjectSelector, byIdCmd: number, inode: strin
   }
   return fd;
 }
+
+/**
+ * `openObjectFd`, then `infoOf(fd)` (an OBJ_GET_INFO_BY_FD decoder); the fd is
+ * closed again when that throws. Returns the fd, which the caller owns, and
+ * its info. Throws what `openObjectFd` and `infoOf` throw.
+ */
+export function openObjectWithInfo<T>(from: ObjectSelector, byIdCmd: number, inode: string, what: string, infoOf: (fd: number) => T): { readonly fd: number; readonly info: T } {
+  const fd = openObjectFd(from, byIdCmd, inode, what);
+  try {
+    return { fd, info: infoOf(fd) };
+  } catch (e) {
+    native().close(fd);
+    throw e;
+  }
+}
