@@ -9,7 +9,9 @@
  * as bpftool does.
  */
 import type { Btf } from './btf.js';
-import type { BtfType } from './types.js';
+import { KIND_NAMES, MAX_KNOWN_KIND } from './kinds.js';
+import { TextBuffer } from './text-buffer.js';
+import { BtfKind, type BtfType } from './types.js';
 
 const ANON = '(anon)';
 
@@ -104,9 +106,191 @@ export function formatRawType(btf: Btf, t: BtfType): string {
  * newline-terminated. Throws `ParseError` for corrupt records.
  */
 export function formatRaw(btf: Btf, only?: readonly number[]): string {
-  const out: string[] = [];
-  for (const id of ids(btf, only)) out.push(formatRawType(btf, btf.decodeType(id)));
-  return out.length ? out.join('\n') + '\n' : '';
+  return formatRawBytes(btf, only).toString();
+}
+
+/**
+ * `formatRaw` as UTF-8 bytes, for writing a whole dump out without building
+ * it as a string first. Throws as `formatRaw`.
+ */
+export function formatRawBytes(btf: Btf, only?: readonly number[]): TextBuffer {
+  const out = new TextBuffer(only ? 1 << 12 : btf.raw.length * 2 + 1024);
+  const text = new RawText(btf, out);
+  if (only) {
+    for (const id of only) text.type(id);
+  } else {
+    for (let id = btf.firstTypeId; id < btf.typeCount; id++) text.type(id);
+  }
+  return out;
+}
+
+/** `INT '`, `STRUCT '`...: the kind and the name's opening quote. */
+const KIND_HEAD = KIND_NAMES.map((k) => `${k.toUpperCase()} '`);
+
+/**
+ * `formatRawType` straight from the raw record into bytes: vmlinux has
+ * ~150k types and ~1M members/params, and decoding each into objects and
+ * strings first made the raw dump several times slower than bpftool (mostly
+ * allocation and GC). Records this does not handle (base types, DATASEC,
+ * unknown kinds) go through `decodeType` and `formatRawType`, so errors stay
+ * the decoder's.
+ */
+class RawText {
+  private readonly view: DataView;
+  private readonly le: boolean;
+
+  constructor(private readonly btf: Btf, private readonly out: TextBuffer) {
+    const raw = btf.raw;
+    this.view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    this.le = btf.littleEndian;
+  }
+
+  /** The name or `(anon)` (callers add the quotes). Throws `ParseError` for an offset outside the strings. */
+  private q(off: number): void {
+    this.out.name(this.btf, off, ANON);
+  }
+
+  /** One type and its newline. */
+  type(id: number): void {
+    const btf = this.btf;
+    const out = this.out;
+    if (id < btf.firstTypeId || id >= btf.typeCount) {
+      out.utf8(formatRawType(btf, btf.decodeType(id)));
+      out.ascii('\n');
+      return;
+    }
+    const v = this.view;
+    const le = this.le;
+    const p = btf.typeOffset(id);
+    const info = v.getUint32(p + 4, le);
+    const kind = (info >>> 24) & 0x1f;
+    if (kind === 0 || kind > MAX_KNOWN_KIND || kind === BtfKind.DATASEC) {
+      // DATASEC: few per BTF, and it names its variables' kinds.
+      out.utf8(formatRawType(btf, btf.decodeType(id)));
+      out.ascii('\n');
+      return;
+    }
+    const vlen = info & 0xffff;
+    const kindFlag = info >>> 31 === 1;
+    const st = v.getUint32(p + 8, le);
+    const q = p + 12;
+    out.ascii('[');
+    out.uint(id);
+    out.ascii('] ');
+    out.ascii(KIND_HEAD[kind]!);
+    this.q(v.getUint32(p, le));
+    out.ascii("'");
+    switch (kind) {
+      case BtfKind.INT: {
+        const data = v.getUint32(q, le);
+        out.ascii(' size=');
+        out.uint(st);
+        out.ascii(' bits_offset=');
+        out.uint((data >>> 16) & 0xff);
+        out.ascii(' nr_bits=');
+        out.uint(data & 0xff);
+        out.ascii(' encoding=');
+        out.ascii(intEncoding((data >>> 24) & 0x0f));
+        break;
+      }
+      case BtfKind.PTR: case BtfKind.TYPEDEF: case BtfKind.VOLATILE: case BtfKind.CONST: case BtfKind.RESTRICT: case BtfKind.TYPE_TAG:
+        out.ascii(' type_id=');
+        out.uint(st);
+        break;
+      case BtfKind.ARRAY:
+        out.ascii(' type_id=');
+        out.uint(v.getUint32(q, le));
+        out.ascii(' index_type_id=');
+        out.uint(v.getUint32(q + 4, le));
+        out.ascii(' nr_elems=');
+        out.uint(v.getUint32(q + 8, le));
+        break;
+      case BtfKind.STRUCT: case BtfKind.UNION: {
+        out.ascii(' size=');
+        out.uint(st);
+        out.ascii(' vlen=');
+        out.uint(vlen);
+        for (let j = 0, m = q; j < vlen; j++, m += 12) {
+          const off = v.getUint32(m + 8, le);
+          out.ascii("\n\t'");
+          this.q(v.getUint32(m, le));
+          out.ascii("' type_id=");
+          out.uint(v.getUint32(m + 4, le));
+          out.ascii(' bits_offset=');
+          out.uint(kindFlag ? off & 0xffffff : off);
+          const bits = kindFlag ? off >>> 24 : 0;
+          if (bits) {
+            out.ascii(' bitfield_size=');
+            out.uint(bits);
+          }
+        }
+        break;
+      }
+      case BtfKind.ENUM: case BtfKind.ENUM64: {
+        out.ascii(kindFlag ? ' encoding=SIGNED size=' : ' encoding=UNSIGNED size=');
+        out.uint(st);
+        out.ascii(' vlen=');
+        out.uint(vlen);
+        if (kind === BtfKind.ENUM) {
+          for (let j = 0, m = q; j < vlen; j++, m += 8) {
+            out.ascii("\n\t'");
+            this.q(v.getUint32(m, le));
+            out.ascii("' val=");
+            if (kindFlag) out.int(v.getInt32(m + 4, le));
+            else out.uint(v.getUint32(m + 4, le));
+          }
+        } else {
+          for (let j = 0, m = q; j < vlen; j++, m += 12) {
+            const u = (BigInt(v.getUint32(m + 8, le)) << 32n) | BigInt(v.getUint32(m + 4, le));
+            out.ascii("\n\t'");
+            this.q(v.getUint32(m, le));
+            out.ascii("' val=");
+            out.ascii(String(kindFlag ? BigInt.asIntN(64, u) : u));
+            out.ascii(kindFlag ? 'LL' : 'ULL');
+          }
+        }
+        break;
+      }
+      case BtfKind.FWD:
+        out.ascii(kindFlag ? ' fwd_kind=union' : ' fwd_kind=struct');
+        break;
+      case BtfKind.FUNC:
+        out.ascii(' type_id=');
+        out.uint(st);
+        out.ascii(' linkage=');
+        out.ascii(funcLinkage(vlen));
+        break;
+      case BtfKind.FUNC_PROTO:
+        out.ascii(' ret_type_id=');
+        out.uint(st);
+        out.ascii(' vlen=');
+        out.uint(vlen);
+        for (let j = 0, m = q; j < vlen; j++, m += 8) {
+          out.ascii("\n\t'");
+          this.q(v.getUint32(m, le));
+          out.ascii("' type_id=");
+          out.uint(v.getUint32(m + 4, le));
+        }
+        break;
+      case BtfKind.VAR:
+        out.ascii(' type_id=');
+        out.uint(st);
+        out.ascii(', linkage=');
+        out.ascii(varLinkage(v.getUint32(q, le)));
+        break;
+      case BtfKind.FLOAT:
+        out.ascii(' size=');
+        out.uint(st);
+        break;
+      case BtfKind.DECL_TAG:
+        out.ascii(' type_id=');
+        out.uint(st);
+        out.ascii(' component_idx=');
+        out.int(v.getInt32(q, le));
+        break;
+    }
+    out.ascii('\n');
+  }
 }
 
 /** bpftool's JSON object for one type. 64-bit enum values stay `bigint`. */
