@@ -41,7 +41,8 @@ export function mapRecord(map: RawMap, pinned?: Map<number, string[]>): MapRecor
   const info: MapInfo = map.info();
   const fromFile = mapFilePath(map) !== undefined;
   const fi = fromFile ? { frozen: fileMapFrozen(map) ? '1' : '0' } as Record<string, string> : fdinfo(map.fd);
-  const r: Record<string, unknown> = { id: info.id, type: mapTypeName(info.type) ?? info.type };
+  // A map file is not in the kernel: it has no kernel id (its emulator id is process-local).
+  const r: Record<string, unknown> = { id: fromFile ? 0 : info.id, type: mapTypeName(info.type) ?? info.type };
   if (info.name) r.name = info.name;
   r.flags = info.flags;
   if (info.ifindex) r.dev = { ifindex: info.ifindex, ns_dev: info.netnsDev, ns_inode: info.netnsIno };
