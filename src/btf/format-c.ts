@@ -20,6 +20,7 @@
 import { ParseError } from '../sys/errors.js';
 import type { Btf } from './btf.js';
 import { KIND_NAMES, MAX_KNOWN_KIND } from './kinds.js';
+import { TextBuffer } from './text-buffer.js';
 import { BtfKind } from './types.js';
 
 export interface FormatCOptions {
@@ -97,7 +98,8 @@ class CDumper {
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
   private readonly queue: number[] = [];
-  private out: string[] = [];
+  /** Top-level definitions go out as soon as they are complete, so their strings die young instead of being promoted by the GC. */
+  private readonly out = new TextBuffer(1 << 20);
 
   constructor(private readonly btf: Btf) {
     const n = btf.typeCount;
@@ -152,8 +154,8 @@ class CDumper {
     const guard = options.guard ?? '__VMLINUX_H__';
     const pai = options.preserveAccessIndex ?? true;
     const out = this.out;
-    out.push(`#ifndef ${guard}\n#define ${guard}\n\n`);
-    if (pai) out.push('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n');
+    out.utf8(`#ifndef ${guard}\n#define ${guard}\n\n`);
+    if (pai) out.ascii('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n');
     this.markReferenced();
     const roots = options.rootIds;
     const kinds = this.kinds;
@@ -168,11 +170,9 @@ class CDumper {
       for (let j = 0; j < queue.length; j++) this.emitType(queue[j]!, 0, 0);
       queue.length = 0;
     }
-    if (pai) out.push('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n');
-    out.push(`#endif /* ${guard} */\n`);
-    const text = out.join('');
-    this.out = [];
-    return text;
+    if (pai) out.ascii('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n');
+    out.utf8(`#endif /* ${guard} */\n`);
+    return out.toString();
   }
 
   /**
@@ -359,11 +359,11 @@ class CDumper {
       if (kind === BtfKind.STRUCT || kind === BtfKind.UNION) {
         // Fields of the container are being emitted in place: no forward declaration for itself.
         if (id === contId || this.name(id) === '') return;
-        this.out.push(`${KIND_NAMES[kind]} ${this.typeName(id)};\n\n`);
+        this.out.utf8(`${KIND_NAMES[kind]} ${this.typeName(id)};\n\n`);
         this.fwdEmitted[id] = 1;
       } else if (kind === BtfKind.TYPEDEF) {
         // A typedef used through a pointer while its target is still being defined.
-        if (!this.skippedTypedef(this.name(id))) this.out.push(`${this.typedefDef(id, this.sizeOrType[id]!, 0)};\n\n`);
+        if (!this.skippedTypedef(this.name(id))) this.out.utf8(`${this.typedefDef(id, this.sizeOrType[id]!, 0)};\n\n`);
         this.fwdEmitted[id] = 1;
       }
       return;
@@ -373,7 +373,7 @@ class CDumper {
         this.emit[id] = EMITTED;
         return;
       case BtfKind.ENUM: case BtfKind.ENUM64:
-        if (topLevel) this.out.push(`${this.enumDef(id, 0)};\n\n`);
+        if (topLevel) this.out.utf8(`${this.enumDef(id, 0)};\n\n`);
         this.emit[id] = EMITTED;
         return;
       case BtfKind.PTR: case BtfKind.VOLATILE: case BtfKind.CONST: case BtfKind.RESTRICT: case BtfKind.TYPE_TAG:
@@ -383,13 +383,13 @@ class CDumper {
         this.emitType(this.u32(id, 0), contId, depth + 1);
         return;
       case BtfKind.FWD:
-        this.out.push(`${this.flags[id] ? 'union' : 'struct'} ${this.typeName(id)};\n\n`);
+        this.out.utf8(`${this.flags[id] ? 'union' : 'struct'} ${this.typeName(id)};\n\n`);
         this.emit[id] = EMITTED;
         return;
       case BtfKind.TYPEDEF:
         this.emit[id] = EMITTING;
         this.emitType(this.sizeOrType[id]!, id, depth + 1);
-        if (!this.fwdEmitted[id] && !this.skippedTypedef(this.name(id))) this.out.push(`${this.typedefDef(id, this.sizeOrType[id]!, 0)};\n\n`);
+        if (!this.fwdEmitted[id] && !this.skippedTypedef(this.name(id))) this.out.utf8(`${this.typedefDef(id, this.sizeOrType[id]!, 0)};\n\n`);
         this.emit[id] = EMITTED;
         return;
       case BtfKind.STRUCT: case BtfKind.UNION: {
@@ -399,11 +399,11 @@ class CDumper {
           const inner = anon ? contId : id;
           for (let j = 0, vlen = this.vlens[id]!; j < vlen; j++) this.emitType(this.memberType(id, j), inner, depth + 1);
         } else if (!this.fwdEmitted[id] && id !== contId) {
-          this.out.push(`${KIND_NAMES[kind]} ${this.typeName(id)};\n\n`);
+          this.out.utf8(`${KIND_NAMES[kind]} ${this.typeName(id)};\n\n`);
           this.fwdEmitted[id] = 1;
         }
         if (topLevel) {
-          this.out.push(`${this.structDef(id, 0)};\n\n`);
+          this.out.utf8(`${this.structDef(id, 0)};\n\n`);
           this.emit[id] = EMITTED;
         } else {
           this.emit[id] = 0;
