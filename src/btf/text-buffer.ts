@@ -39,9 +39,8 @@ export class TextBuffer {
 
   /** Any string, UTF-8 encoded. */
   utf8(s: string): void {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.reserve(n).write(s, this.len, n, 'utf8');
-    this.len += n;
+    // At most 3 bytes per UTF-16 unit: reserving that avoids measuring the string first.
+    this.len += this.reserve(s.length * 3).write(s, this.len, 'utf8');
   }
 
   /** A non-negative integer below 2^53 in decimal. */
