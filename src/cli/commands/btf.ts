@@ -16,16 +16,18 @@ import type { CliCommand, CliContext } from '../context.js';
 import { CliUsageError } from '../context.js';
 import { parseBtf, type Btf } from '../../btf/btf.js';
 import { isElf } from '../../btf/elf-sections.js';
-import { parseElf } from '../../elf/index.js';
-import { loadKernelBtf } from '../../btf/kernel.js';
 import type { BtfInfo } from '../../sys/btf-cmds.js';
 import { BpfCmd } from '../../sys/constants.js';
 import { EbpfError, ParseError } from '../../sys/errors.js';
 import { native } from '../../sys/native.js';
 
-// Loaded on demand: the map layer alone costs ~100 ms of startup, and `dump file` needs none of these.
+// Loaded on demand: the map layer alone costs ~100 ms of startup, and `dump file` of raw BTF needs none of these.
 const mapsModule = () => import('../../maps/index.js');
 const btfCmds = () => import('../../sys/btf-cmds.js');
+/** The running kernel's vmlinux BTF (the base of module BTF). */
+async function loadKernelBtf(): Promise<Btf> {
+  return (await import('../../btf/kernel.js')).loadKernelBtf();
+}
 
 const USAGE = `Usage: ebpf btf { show | list } [id BTF_ID]
        ebpf btf dump BTF_SRC [format FORMAT] [root_id ROOT_ID]
@@ -54,7 +56,7 @@ function closeFd(fd: number): void {
 }
 
 /** Raw BTF bytes from a file: raw BTF as is, or an ELF object's `.BTF` section. */
-function fileBtfBytes(path: string): Uint8Array {
+async function fileBtfBytes(path: string): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -62,6 +64,7 @@ function fileBtfBytes(path: string): Uint8Array {
     throw new EbpfError((e as NodeJS.ErrnoException).code ?? 'EIO', `can't read ${path}: ${(e as Error).message}`);
   }
   if (!isElf(bytes)) return bytes;
+  const { parseElf } = await import('../../elf/index.js');
   const elf = parseElf(bytes);
   const section = elf.sectionByName('.BTF');
   if (!section) throw new ParseError(path, 0, 'ELF object has no .BTF section (compile with -g)');
@@ -69,8 +72,8 @@ function fileBtfBytes(path: string): Uint8Array {
 }
 
 /** Kernel module BTF (not vmlinux) is split BTF over vmlinux. */
-function kernelBase(info: BtfInfo): Btf | undefined {
-  return info.kernelBtf && info.name !== 'vmlinux' ? loadKernelBtf() : undefined;
+async function kernelBase(info: BtfInfo): Promise<Btf | undefined> {
+  return info.kernelBtf && info.name !== 'vmlinux' ? await loadKernelBtf() : undefined;
 }
 
 async function btfById(id: number): Promise<Btf> {
@@ -78,7 +81,7 @@ async function btfById(id: number): Promise<Btf> {
   const fd = btfGetFdById(id);
   try {
     const { info, bytes } = btfRawByFd(fd);
-    return parseBtf(bytes, { base: kernelBase(info) });
+    return parseBtf(bytes, { base: await kernelBase(info) });
   } finally {
     closeFd(fd);
   }
@@ -104,8 +107,8 @@ async function dumpSource(args: string[], base: Btf | undefined): Promise<DumpRe
   if (isPrefix(src, 'file')) {
     const path = args.shift();
     if (path === undefined) throw new CliUsageError('expected FILE');
-    const autoBase = !base && path.startsWith('/sys/kernel/btf/') && !path.endsWith('/vmlinux') ? loadKernelBtf() : undefined;
-    return { btf: parseBtf(fileBtfBytes(path), { base: base ?? autoBase }) };
+    const autoBase = !base && path.startsWith('/sys/kernel/btf/') && !path.endsWith('/vmlinux') ? await loadKernelBtf() : undefined;
+    return { btf: parseBtf(await fileBtfBytes(path), { base: base ?? autoBase }) };
   }
   if (isPrefix(src, 'id')) return { btf: await btfById(parseId('BTF id', args.shift())) };
   if (isPrefix(src, 'map')) {
@@ -248,13 +251,13 @@ async function show(args: string[], ctx: CliContext): Promise<number> {
 }
 
 /** Pull `-B/--base-btf FILE` out of the arguments (bpftool accepts it anywhere). */
-function takeBase(args: string[]): Btf | undefined {
+async function takeBase(args: string[]): Promise<Btf | undefined> {
   const i = args.findIndex((a) => a === '-B' || a === '--base-btf');
   if (i < 0) return undefined;
   const path = args[i + 1];
   if (path === undefined) throw new CliUsageError(`${args[i]} needs a FILE`);
   args.splice(i, 2);
-  return parseBtf(fileBtfBytes(path));
+  return parseBtf(await fileBtfBytes(path));
 }
 
 export const command: CliCommand = {
@@ -263,7 +266,7 @@ export const command: CliCommand = {
   usage: USAGE,
   async run(argv: string[], ctx: CliContext): Promise<number> {
     const args = [...argv];
-    const base = takeBase(args);
+    const base = await takeBase(args);
     const sub = args.shift();
     if (sub === undefined || sub === 'help' || sub === '-h' || sub === '--help') {
       ctx.out(USAGE);
