@@ -742,9 +742,10 @@ class CDumper {
 function startsWithQualifier(s: string): boolean {
   for (const q of QUALIFIERS) {
     if (s.startsWith(q)) {
+      // \b: end of string or a non-word character follows (no read past the end: V8 deoptimizes on it).
+      if (s.length === q.length) return true;
       const c = s.charCodeAt(q.length);
-      // \b: end of string or a non-word character follows.
-      if (Number.isNaN(c) || !((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return true;
+      if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return true;
     }
   }
   return false;
