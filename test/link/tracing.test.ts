@@ -79,12 +79,24 @@ test('fentry/fexit on a kernel function', kernelOnly(), (t) => {
     entry = loadProgram({ type: 'tracing', attachType: 'trace_fentry', attachTo: '__do_sys_getppid', license: 'GPL', instructions: countIfPid(m.fd, 0, process.pid, 0) });
   } catch (e) {
     // Some kernels (this project's 6.18 test VM among them) refuse every BPF
-    // trampoline program with a bare EPERM, even for root; bpftool fails the same way.
-    if (e instanceof PermissionError && process.getuid?.() === 0) {
-      t.skip(`kernel refuses BPF trampolines (fentry/fexit/fmod_ret/lsm) with EPERM for root: ${e.message.slice(0, 80)}`);
-      return;
+    // trampoline program with a bare EPERM, even for root. Then libbpf must be
+    // refused the same way (the oracle): a minimal fentry object through bpftool.
+    if (!(e instanceof PermissionError)) throw e;
+    ensureBpffs();
+    const pin = `/sys/fs/bpf/ebpf-fentry-oracle-${process.pid}`;
+    let libbpf: string;
+    try {
+      execFileSync('bpftool', ['prog', 'load', new URL('./fixtures/fentry.bpf.o', import.meta.url).pathname, pin], { stdio: 'pipe' });
+      libbpf = 'loaded';
+    } catch (err) {
+      libbpf = String((err as { stderr?: Buffer }).stderr ?? err);
+    } finally {
+      rmSync(pin, { force: true });
     }
-    throw e;
+    assert.match(libbpf, /Operation not permitted/, `we got EPERM loading fentry but libbpf did not: ${libbpf}`);
+    assert.match(e.message, /EPERM/);
+    t.diagnostic('this kernel refuses BPF trampolines (fentry/fexit) with EPERM; libbpf is refused the same way');
+    return;
   }
   using exit = loadProgram({ type: 'tracing', attachType: 'trace_fexit', attachTo: '__do_sys_getppid', license: 'GPL', instructions: countIfPid(m.fd, 1, process.pid, 0) });
   using l1 = attachTracing(entry);
