@@ -11,7 +11,7 @@
 import type { BatchRequest, BatchResult, MapDescriptor } from '../maps/backend.js';
 import { MapType } from '../sys/constants.js';
 import { Arena } from './arena.js';
-import { copyBytes, readU32, writeU32 } from './bytes.js';
+import { arrayNextKey, copyBytes, readU32, writeU32 } from './bytes.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, EPERM } from './errno.js';
 import { EmulatedMap, H_WRITECNT, HEADER_WORDS } from './emulated-map.js';
 import { round8 } from './validate.js';
@@ -111,14 +111,7 @@ export class ArrayMap extends EmulatedMap {
 
   nextKeyAt(k: Uint8Array | null, ko: number, out: Uint8Array, oo: number): number {
     // array_map_get_next_key(): a missing or out-of-range key restarts at 0.
-    const index = k ? readU32(k, ko) : 0xffffffff;
-    if (index >= this.#max) {
-      writeU32(out, oo, 0);
-      return 0;
-    }
-    if (index === this.#max - 1) return -ENOENT;
-    writeU32(out, oo, index + 1);
-    return 0;
+    return arrayNextKey(this.#max, k, ko, out, oo);
   }
 
   protected override batchOps() {

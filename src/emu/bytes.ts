@@ -33,3 +33,19 @@ export function writeU32(b: Uint8Array, o: number, v: number): void {
   b[o + 2] = (v >>> 16) & 0xff;
   b[o + 3] = (v >>> 24) & 0xff;
 }
+
+/**
+ * GET_NEXT_KEY of index-keyed maps (array_map_get_next_key(), dev_map_get_next_key(),
+ * cpu_map_get_next_key()): no key, or a missing/out-of-range one, restarts at index 0;
+ * the last index ends the walk with ENOENT. Returns 0 or -ENOENT (2).
+ */
+export function arrayNextKey(max: number, k: Uint8Array | null, ko: number, out: Uint8Array, oo: number): number {
+  const index = k ? readU32(k, ko) : 0xffffffff;
+  if (index >= max) {
+    writeU32(out, oo, 0);
+    return 0;
+  }
+  if (index === max - 1) return -2;
+  writeU32(out, oo, index + 1);
+  return 0;
+}

@@ -13,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { MapDescriptor } from '../maps/backend.js';
 import { MapType } from '../sys/constants.js';
 import { Arena } from './arena.js';
-import { copyBytes, readU32, writeU32 } from './bytes.js';
+import { arrayNextKey, copyBytes, readU32, writeU32 } from './bytes.js';
 import { E2BIG, EBADF, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM, EOVERFLOW } from './errno.js';
 import { EmulatedMap, HEADER_WORDS, mapByHandle } from './emulated-map.js';
 
@@ -164,14 +164,7 @@ export class SlotArrayMap extends EmulatedMap {
   }
 
   nextKeyAt(k: Uint8Array | null, ko: number, out: Uint8Array, oo: number): number {
-    const index = k ? readU32(k, ko) : 0xffffffff;
-    if (index >= this.#max) {
-      writeU32(out, oo, 0);
-      return 0;
-    }
-    if (index === this.#max - 1) return -ENOENT;
-    writeU32(out, oo, index + 1);
-    return 0;
+    return arrayNextKey(this.#max, k, ko, out, oo);
   }
 }
 
