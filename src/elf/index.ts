@@ -3,3 +3,4 @@ export * from './constants.js';
 export { ElfFile, parseElf } from './elf-file.js';
 export type { ElfHeader, ElfSection, ElfSymbol, ElfRelocation, ElfRelocationSection } from './elf-file.js';
 export { cString } from './bytes.js';
+export { isElf, elfSections } from './sections.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseBtf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { BtfBuilder, encodeBtf, encodeBtfSpec, type BtfTypeInput } from '../../src/btf/encode.js';
 import { InvalidArgumentError } from '../../src/sys/errors.js';
 import type { BtfType } from '../../src/btf/types.js';

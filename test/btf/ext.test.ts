@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseBtf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { CoreReloKind, coreReloKindName, parseBtfExt } from '../../src/btf/ext.js';
 import { ParseError } from '../../src/sys/errors.js';
 import { FIXTURES, SHARED, SHARED_BTF, needs, read, run } from './helpers.js';

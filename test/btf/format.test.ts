@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBtf, type Btf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { formatC } from '../../src/btf/format-c.js';
 import { formatJson, formatRaw } from '../../src/btf/format-raw.js';
 import { loadKernelBtf } from '../../src/btf/kernel.js';

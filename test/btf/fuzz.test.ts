@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parseBtf, type Btf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { parseBtfExt } from '../../src/btf/ext.js';
 import { formatC } from '../../src/btf/format-c.js';
 import { formatRaw } from '../../src/btf/format-raw.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseBtf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { encodeBtf, type BtfTypeInput } from '../../src/btf/encode.js';
 import { BtfLoadError, btfGetFdById, btfGetNextId, btfIds, btfInfoByFd, btfLoad, btfRawByFd } from '../../src/sys/btf-cmds.js';
 import { BpfError } from '../../src/sys/errors.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBtf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { encodeBtf } from '../../src/btf/encode.js';
 import { formatRaw } from '../../src/btf/format-raw.js';
 import { loadKernelBtf, loadModuleBtf } from '../../src/btf/kernel.js';

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBtf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { btfTypeName, compileBtfCodec, CodecValueError, formatBtfJson } from '../../src/codec/index.js';
 import { loadKernelBtf } from '../../src/btf/kernel.js';
 import type { BtfSpec, BtfType } from '../../src/btf/types.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBtf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import type { BtfComposite, BtfSpec, BtfType } from '../../src/btf/types.js';
 
 /**

@@ -8,7 +8,7 @@ import { IncompatibleMapError, LoaderError, AttachTargetError, CoreRelocationErr
 import { VerifierError } from '../../src/sys/prog-cmds.js';
 import { createMap } from '../../src/maps/create.js';
 import { parseBtf } from '../../src/btf/btf.js';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { ensureBpffs } from '../../src/sys/fs.js';
 import { kernelOnly } from '../helpers/kernel.js';
 import { CILIUM, getAt, openFds } from './helpers.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { elfSections } from '../../src/btf/elf-sections.js';
+import { elfSections } from '../../src/elf/sections.js';
 import { parseBtf, type Btf } from '../../src/btf/btf.js';
 import { parseBtfExt } from '../../src/btf/ext.js';
 import { encodeBtf, type BtfTypeInput } from '../../src/btf/encode.js';

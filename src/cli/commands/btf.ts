@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { CliCommand, CliContext } from '../context.js';
 import { CliUsageError } from '../context.js';
 import { parseBtf, type Btf } from '../../btf/btf.js';
-import { isElf } from '../../btf/elf-sections.js';
+import { isElf } from '../../elf/sections.js';
 import type { BtfInfo } from '../../sys/btf-cmds.js';
 import { BpfCmd } from '../../sys/constants.js';
 import { EbpfError, ParseError } from '../../sys/errors.js';
