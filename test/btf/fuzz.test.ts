@@ -48,7 +48,7 @@ function apply(input: Uint8Array, muts: Mutation[]): Uint8Array {
     if (m.kind === 'flip') b[at] = b[at]! ^ (1 << m.bit);
     else if (m.kind === 'truncate') b = b.subarray(0, at);
     else if (m.kind === 'word' && at + 4 <= b.length) v.setUint32(at & ~3, m.value, le);
-    else if (m.kind === 'header' && b.length >= 24) v.setUint32(m.field * 4, m.value, le);
+    else if (m.kind === 'header' && b.length >= m.field * 4 + 4) v.setUint32(m.field * 4, m.value, le);
   }
   return b;
 }
