@@ -54,8 +54,21 @@ export function pinnedObjectPaths(idOf: (fd: number) => number | undefined): Map
       }
     }
   };
-  for (const m of mounts()) if (m.type === 'bpf') walk(m.dir, 0);
+  for (const root of bpffsRoots(mounts())) walk(root, 0);
   return table;
+}
+
+/**
+ * The directories to walk to see every bpffs file once: each bpf mount point,
+ * listed once even when several bpffs are stacked on it (only the top one is
+ * reachable by path), and left out when it lies inside another bpffs root (the
+ * walk of that root already descends into it). bpftool walks every mount-table
+ * entry and so lists a pin once per stacked mount; we do not.
+ */
+export function bpffsRoots(table: readonly { readonly dir: string; readonly type: string }[]): string[] {
+  const dirs = [...new Set(table.filter((m) => m.type === 'bpf').map((m) => m.dir))];
+  const inside = (d: string, root: string): boolean => d !== root && d.startsWith(root === '/' ? '/' : root + '/');
+  return dirs.filter((d) => !dirs.some((root) => inside(d, root)));
 }
 
 /** Node's fs errors (ENOENT reading a file, EACCES, ...) become one-line `EbpfError`s; other errors (real bugs) pass unchanged with their stack. */

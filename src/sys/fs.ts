@@ -6,7 +6,8 @@
  * Minimal machines and containers often have neither mounted; like libbpf-based
  * tools (bpftool mounts bpffs on demand) we mount them on first use.
  */
-import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { native } from './native.js';
 import { bpfError } from './bpf.js';
 import { NotSupportedError } from './errors.js';
@@ -14,6 +15,8 @@ import { NotSupportedError } from './errors.js';
 export const BPFFS_DIR = '/sys/fs/bpf';
 export const TRACEFS_DIR = '/sys/kernel/tracing';
 export const DEBUGFS_DIR = '/sys/kernel/debug';
+/** `f_type` of a bpffs in statfs(2) (BPF_FS_MAGIC, include/uapi/linux/magic.h). */
+const BPF_FS_MAGIC = 0xcafe4a11;
 
 interface MountEntry { readonly source: string; readonly dir: string; readonly type: string }
 
@@ -35,11 +38,20 @@ export function isMountedAs(dir: string, type: string): boolean {
   return mounts().some((m) => m.dir === dir && m.type === type);
 }
 
-function mountAt(type: string, dir: string, data: string | null): void {
+function mountAt(type: string, dir: string, data: string | null, mounted: () => boolean): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const r = native().mount(type, dir, type, 0, data);
   // EBUSY: someone mounted it concurrently.
-  if (r < 0 && !isMountedAs(dir, type)) throw bpfError(-r, `mount ${type}`, `${dir}; needs CAP_SYS_ADMIN`);
+  if (r < 0 && !mounted()) throw bpfError(-r, `mount ${type}`, `${dir}; needs CAP_SYS_ADMIN`);
+}
+
+/** True when `dir` exists and lies on a bpffs, by statfs(2) as libbpf and bpftool check it. */
+function onBpffs(dir: string): boolean {
+  try {
+    return statfsSync(dir).type === BPF_FS_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -47,13 +59,19 @@ function mountAt(type: string, dir: string, data: string | null): void {
  * and return that directory. Throws `BpfError` (EPERM without CAP_SYS_ADMIN). Linux 4.4+.
  */
 export function ensureBpffs(): string {
-  if (!isMountedAs(BPFFS_DIR, 'bpf')) mountAt('bpf', BPFFS_DIR, 'mode=0700');
+  if (!onBpffs(BPFFS_DIR)) mountAt('bpf', BPFFS_DIR, 'mode=0700', () => onBpffs(BPFFS_DIR));
   return BPFFS_DIR;
 }
 
-/** True when `path` lies on a mounted bpffs. */
+/**
+ * True when `path` lies on a mounted bpffs: `path` itself when it exists, else
+ * the nearest existing directory above it (where a new pin would be made).
+ */
 export function isOnBpffs(path: string): boolean {
-  return mounts().some((m) => m.type === 'bpf' && (path === m.dir || path.startsWith(m.dir.endsWith('/') ? m.dir : m.dir + '/')));
+  for (let p = path; ; p = dirname(p)) {
+    if (existsSync(p)) return onBpffs(p);
+    if (p === dirname(p)) return false;
+  }
 }
 
 /**
@@ -84,7 +102,7 @@ export function tracefsRoot(): string {
   if (!/\ttracefs$/m.test(fsTypes)) {
     throw new NotSupportedError('this kernel has no tracefs (not in /proc/filesystems): it was built without CONFIG_TRACING / CONFIG_FTRACE', '4.1');
   }
-  mountAt('tracefs', TRACEFS_DIR, null);
+  mountAt('tracefs', TRACEFS_DIR, null, () => isMountedAs(TRACEFS_DIR, 'tracefs'));
   return (tracefs = TRACEFS_DIR);
 }
 
