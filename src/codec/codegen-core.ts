@@ -3,6 +3,7 @@
  * offsets and field paths as JS source, and integers and enums. Everything
  * here returns or appends JavaScript source text; nothing is evaluated.
  */
+import { int64Getter, int64Setter } from './int64.js';
 import type { EnumLayout } from './layout.js';
 
 /** Code generation state for one codec. */
@@ -94,7 +95,7 @@ export function encodeInt64(g: Gen, out: string[], signed: boolean, x: string, a
     `const ${h} = Math.floor(${x} / 4294967296);`,
     `v.setUint32(${render(plus(at, loOff))}, ${x} - ${h} * 4294967296, ${g.le});`,
     `v.set${signed ? 'Int32' : 'Uint32'}(${render(plus(at, hiOff))}, ${h}, ${g.le});`,
-    `} else if (typeof ${x} === 'bigint' && ${x} >= ${lo}n && ${x} <= ${hi}n) v.set${signed ? 'BigInt64' : 'BigUint64'}(${render(at)}, ${x}, ${g.le});`,
+    `} else if (typeof ${x} === 'bigint' && ${x} >= ${lo}n && ${x} <= ${hi}n) ${g.konst(int64Setter(signed, g.le))}(v, ${render(at)}, ${x});`,
     `else ${fail(path, expected, orig)};`,
   );
 }
@@ -104,7 +105,7 @@ export function encodeInt(g: Gen, out: string[], size: 1 | 2 | 4 | 8, signed: bo
 }
 
 export function decodeInt(g: Gen, size: 1 | 2 | 4 | 8, signed: boolean, at: At): string {
-  if (size === 8) return `v.get${signed ? 'BigInt64' : 'BigUint64'}(${render(at)}, ${g.le})`;
+  if (size === 8) return `${g.konst(int64Getter(signed, g.le))}(v, ${render(at)})`;
   const m = `${signed ? 'Int' : 'Uint'}${size * 8}`;
   return size === 1 ? `v.get${m}(${render(at)})` : `v.get${m}(${render(at)}, ${g.le})`;
 }

@@ -173,7 +173,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
   get(key: K, options?: LookupOptions): V | undefined {
     const b = this.#live();
     this.#encodeKey(key);
-    const r = b.lookup(options?.lock ? ElemFlags.LOCK : 0);
+    const r = b.lookup(options === undefined ? 0 : options.lock ? ElemFlags.LOCK : 0);
     if (r === 0) return this.#valueCodec.decode(this.#valueView, 0);
     if (r === -ENOENT) return undefined;
     throw this.#fail('lookup', r);
