@@ -20,6 +20,8 @@ const HASH_LIKE: ReadonlySet<number> = new Set([
   MapType.hash, MapType.percpu_hash, MapType.lru_hash, MapType.lru_percpu_hash, MapType.hash_of_maps,
 ]);
 
+/** A map dropped without close() still gives its fd back, when the GC collects it (as cilium/ebpf's finalizers do). */
+const closer = new FinalizationRegistry<number>((fd) => { native().close(fd); });
 
 export class KernelMapBackend implements MapBackend {
   readonly kind = 'kernel' as const;
@@ -38,6 +40,7 @@ export class KernelMapBackend implements MapBackend {
 
   constructor(fd: number, readonly descriptor: MapDescriptor) {
     this.#fd = fd;
+    closer.register(this, fd, this);
     // Attrs, key, value and next key share one buffer, as a C caller's stack frame
     // would: the hot lookup touches two or three adjacent cache lines, not five
     // scattered allocations.
@@ -118,6 +121,7 @@ export class KernelMapBackend implements MapBackend {
   close(): void {
     if (this.#fd >= 0) {
       for (const a of [this.#keyValue, this.#keyOnly, this.#next, this.#nextFirst]) a.registered.release();
+      closer.unregister(this);
       native().close(this.#fd);
       this.#fd = -1;
     }

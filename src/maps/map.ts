@@ -571,7 +571,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
     return MmapView.open(b, this.#valueCodec as unknown as Codec<V>, options?.readonly ?? false);
   }
 
-  /** Close the map's fd (the kernel frees the map when nothing else holds it). Idempotent. */
+  /**
+   * Close the map's fd (the kernel frees the map when nothing else holds it). Idempotent.
+   * A kernel map dropped without `close()` has its fd closed by a finalizer when the
+   * garbage collector reclaims it (as cilium/ebpf does); `close()` or `using` releases it now.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
