@@ -28,6 +28,9 @@ const PROT_READ = 1;
 const PROT_WRITE = 2;
 const MAP_SHARED = 1;
 
+/** A reader dropped without close() still closes its perf event fds when garbage-collected (its mappings unmap themselves). */
+const closer = new FinalizationRegistry<number[]>((fds) => { for (const fd of fds) native().close(fd); });
+
 export interface PerfEventReaderOptions<T> {
   /** Data pages per CPU, a power of two. Default 8 (32 KiB with 4 KiB pages). */
   readonly pagesPerCpu?: number;
@@ -66,6 +69,8 @@ export class PerfEventReader<T = Uint8Array> implements AsyncIterable<PerfRecord
   readonly #codec: Codec<T> | undefined;
   #rings: CpuRing[] = [];
   #closed = false;
+  /** The perf event fds, shared with the finalizer. */
+  readonly #fds: number[] = [];
   /** Total samples the kernel reported lost so far. */
   lostSamples = 0n;
 
@@ -88,6 +93,7 @@ export class PerfEventReader<T = Uint8Array> implements AsyncIterable<PerfRecord
     const n = native();
     const page = n.pageSize();
     const cpus = Math.min(possibleCpuCount(), info.maxEntries);
+    closer.register(this, this.#fds, this);
     try {
       for (let cpu = 0; cpu < cpus; cpu++) {
         let fd: number;
@@ -114,6 +120,7 @@ export class PerfEventReader<T = Uint8Array> implements AsyncIterable<PerfRecord
           size: dataSize, readiness: new Readiness(fd, `perf buffer CPU ${cpu}`),
         };
         this.#rings.push(ring);
+        this.#fds.push(fd);
         this.#setMapEntry(cpu, fd);
         perfEventEnable(fd);
       }
@@ -219,6 +226,8 @@ export class PerfEventReader<T = Uint8Array> implements AsyncIterable<PerfRecord
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    closer.unregister(this);
+    this.#fds.length = 0;
     const n = native();
     for (const ring of this.#rings) {
       ring.readiness.close();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { modulePath, runGcChild } from '../helpers/gc-child.ts';
 import { kernelOnly } from '../helpers/kernel.ts';
 import { createMap, openMap, listMaps } from '../../src/maps/index.ts';
 import { BpfError } from '../../src/sys/errors.ts';
@@ -55,20 +55,15 @@ test('pin, open by pinned path, id and name; unpin', kernelOnly(), (t) => {
 });
 
 test('a map dropped without close() gives its fd back when garbage-collected', kernelOnly(), () => {
-  // In a child with --expose-gc: FinalizationRegistry callbacks run on later turns of the event loop.
-  const script = `
-    import { readdirSync } from 'node:fs';
-    import { createMap } from ${JSON.stringify(new URL('../../src/maps/index.ts', import.meta.url).pathname)};
-    const fds = () => readdirSync('/proc/self/fd').length;
-    const before = fds();
+  const { held, left } = runGcChild<{ held: number; left: number }>(
+    `import { createMap } from ${modulePath('../../src/maps/index.ts', import.meta.url)};`,
+    `const before = fds();
     let maps = [];
     for (let i = 0; i < 100; i++) maps.push(createMap({ type: 'hash', key: 'u32', value: 'u32', maxEntries: 4 }).set(1, i));
     const held = fds() - before;
     maps = null;
-    for (let i = 0; i < 50 && fds() > before; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
-    console.log(JSON.stringify({ held, left: fds() - before }));`;
-  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-  const { held, left } = JSON.parse(out.trim().split('\n').pop()!) as { held: number; left: number };
+    await settle(before);
+    console.log(JSON.stringify({ held, left: fds() - before }));`);
   assert.ok(held >= 100, `the maps held their fds while alive (${held})`);
   assert.equal(left, 0);
 });

@@ -9,6 +9,7 @@ import { PerfEventReader } from '../../src/readers/perf-event-reader.js';
 import { parseTraceLine, tracePipe } from '../../src/readers/trace-pipe.js';
 import { InvalidArgumentError } from '../../src/sys/errors.js';
 import { openFdCount } from '../prog/programs.js';
+import { modulePath, runGcChild } from '../helpers/gc-child.ts';
 
 const BPF_F_CURRENT_CPU = 0xffffffffn;
 
@@ -83,6 +84,23 @@ test('PerfEventReader validates its map and options, and cleans up', kernelOnly(
     void r.cpus;
   }
   assert.equal(openFdCount(), before);
+});
+
+test('a PerfEventReader dropped without close() closes its perf event fds when garbage-collected', kernelOnly(), () => {
+  const { held, left } = runGcChild<{ held: number; left: number }>(
+    `import { createMap } from ${modulePath('../../src/maps/index.ts', import.meta.url)};
+    import { PerfEventReader } from ${modulePath('../../src/readers/perf-event-reader.ts', import.meta.url)};`,
+    `const map = createMap({ type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 64 });
+    const before = fds();
+    let readers = [];
+    for (let i = 0; i < 5; i++) readers.push(new PerfEventReader(map, { pagesPerCpu: 1 }));
+    const held = fds() - before;
+    readers = null;
+    await settle(before);
+    console.log(JSON.stringify({ held, left: fds() - before }));
+    map.close();`);
+  assert.ok(held >= 5, `the readers held perf event fds while alive (${held})`);
+  assert.equal(left, 0);
 });
 
 test('parseTraceLine reads the kernel formats, and never throws', () => {
