@@ -69,6 +69,8 @@ export class PerfEventReader<T = Uint8Array> implements AsyncIterable<PerfRecord
   readonly #codec: Codec<T> | undefined;
   #rings: CpuRing[] = [];
   #closed = false;
+  /** Holds the map object (when given one) so a finalizer cannot close the borrowed fd while the reader lives. */
+  readonly #map: object | undefined;
   /** The perf event fds, shared with the finalizer. */
   readonly #fds: number[] = [];
   /** Total samples the kernel reported lost so far. */
@@ -76,12 +78,14 @@ export class PerfEventReader<T = Uint8Array> implements AsyncIterable<PerfRecord
 
   /**
    * Open one perf buffer per possible CPU (up to the map's max_entries; offline
-   * CPUs are skipped) and store their fds in the map. The map fd is borrowed.
+   * CPUs are skipped) and store their fds in the map. The map fd is borrowed;
+   * a map object is kept reachable by the reader, so the GC cannot close its fd under it.
    * Throws `InvalidArgumentError` for a map of another type or a bad page count,
    * `BpfError` when perf_event_open, mmap or the map update fails.
    */
   constructor(map: { readonly fd: number } | number, options: PerfEventReaderOptions<T> = {}) {
     const mapFd = typeof map === 'number' ? map : map.fd;
+    this.#map = typeof map === 'number' ? undefined : map;
     const info = mapInfoByFd(mapFd);
     if (info.type !== MapType.perf_event_array) throw new InvalidArgumentError(`map ${info.name || mapFd} is not a perf_event_array map (type ${info.type})`);
     const pages = options.pagesPerCpu ?? 8;

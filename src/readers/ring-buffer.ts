@@ -40,6 +40,8 @@ export interface RingBufferOptions<T> {
  */
 export class RingBuffer<T = Uint8Array> implements AsyncIterable<T>, Disposable {
   readonly #fd: number;
+  /** Holds the map object (when given one) so a finalizer cannot close the borrowed fd while the reader lives. */
+  readonly #map: object | undefined;
   readonly #size: number;
   readonly #mask: bigint;
   readonly #codec: Codec<T> | undefined;
@@ -54,11 +56,13 @@ export class RingBuffer<T = Uint8Array> implements AsyncIterable<T>, Disposable 
 
   /**
    * Map the ring buffer of `map` (an object with `fd`, or the fd). The fd is
-   * borrowed, not owned: keep the map open while reading.
+   * borrowed, not owned: keep the map open while reading. A map object is kept
+   * reachable by the reader, so the GC cannot close its fd under it.
    * Throws `InvalidArgumentError` for maps of another type, `BpfError` when mmap fails.
    */
   constructor(map: { readonly fd: number } | number, options: RingBufferOptions<T> = {}) {
     const fd = typeof map === 'number' ? map : map.fd;
+    this.#map = typeof map === 'number' ? undefined : map;
     const info = mapInfoByFd(fd);
     if (info.type !== MapType.ringbuf) throw new InvalidArgumentError(`map ${info.name || fd} is not a ringbuf map (type ${info.type})`);
     this.#fd = fd;
