@@ -294,14 +294,20 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
 
   // ---- batch operations (Linux 5.6+) -------------------------------------
 
-  #batchCall(command: BatchCommand, cursor: BatchCursor | undefined, count: number, flags: number) {
+  /**
+   * One batch call of up to `count` elements (more after ENOSPC). `reuse` (a
+   * previous call's buffers) is used again when large enough, so whole-map walks
+   * allocate their page buffers once.
+   */
+  #batchCall(command: BatchCommand, cursor: BatchCursor | undefined, count: number, flags: number, reuse?: { keys: Uint8Array; values: Uint8Array }) {
     const b = this.#live();
     const d = b.descriptor;
     const cs = b.batchCursorSize;
     let n = Math.max(1, count);
     for (;;) {
-      const keys = new Uint8Array(n * d.keySize);
-      const values = new Uint8Array(n * d.valueBufferSize);
+      const fits = reuse !== undefined && reuse.keys.length >= n * d.keySize && reuse.values.length >= n * d.valueBufferSize;
+      const keys = fits ? reuse.keys : new Uint8Array(n * d.keySize);
+      const values = fits ? reuse.values : new Uint8Array(n * d.valueBufferSize);
       const outBatch = new Uint8Array(cs);
       const res = b.batch(command, {
         inBatch: cursor ? cursor.bytes : null, outBatch, keys, values, count: n, elemFlags: flags, flags: 0,
@@ -501,21 +507,32 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
    */
   dump(batchSize = DUMP_BATCH): { keys: K[]; values: V[] } {
     if (this.#canBatch()) {
+      // One pair of page buffers serves every page; each page is decoded into its own arrays, joined at the end.
       const keyPages: K[][] = [], valuePages: V[][] = [];
+      const d = this.#backend.descriptor;
       let cursor: BatchCursor | undefined;
+      let buffers: { keys: Uint8Array; values: Uint8Array } | undefined;
       for (let first = true; ; first = false) {
-        let page: BatchPage<K, V>;
-        try {
-          page = this.#page('lookup', { cursor, count: batchSize });
-        } catch (e) {
-          if (first && e instanceof BpfError && isUnsupported(-e.errno)) { this.#batchSupported = false; break; }
-          throw e;
+        const call = this.#batchCall('lookup', cursor, batchSize, 0, buffers);
+        const { res } = call;
+        if (res.result < 0 && res.result !== -ENOENT) {
+          if (first && isUnsupported(res.result)) { this.#batchSupported = false; break; }
+          throw this.#fail('lookup_batch', res.result);
         }
         this.#batchSupported = true;
-        keyPages.push(page.keys);
-        valuePages.push(page.values);
-        if (!page.cursor) return { keys: concat(keyPages), values: concat(valuePages) };
-        cursor = page.cursor;
+        buffers = call;
+        const kv = new DataView(call.keys.buffer), vv = new DataView(call.values.buffer);
+        const keyCodec = this.#keyCodec, valueCodec = this.#valueCodec;
+        const n = res.count;
+        const pageKeys: K[] = new Array(n), pageValues: V[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          pageKeys[i] = keyCodec.decode(kv, i * d.keySize);
+          pageValues[i] = valueCodec.decode(vv, i * d.valueBufferSize);
+        }
+        keyPages.push(pageKeys);
+        valuePages.push(pageValues);
+        if (res.result === -ENOENT) return { keys: concat(keyPages), values: concat(valuePages) };
+        cursor = new BatchCursor(call.outBatch);
       }
     }
     const keys: K[] = [], values: V[] = [];
