@@ -70,6 +70,8 @@ export class Btf implements BtfSpec {
   private readonly offsets: Uint32Array;
   private readonly cache: (BtfType | undefined)[];
   private names: Map<string, number | number[]> | undefined;
+  /** The ParseError that stopped building the name index: every later lookup rethrows it instead of rescanning all types. */
+  private namesError: ParseError | undefined;
   private readonly buffer: Buffer;
   /** Lazily decoded ASCII string section; null when it holds non-ASCII bytes. */
   private table: string | null | undefined;
@@ -384,13 +386,20 @@ export class Btf implements BtfSpec {
 
   private nameIndex(): Map<string, number | number[]> {
     if (this.names) return this.names;
+    if (this.namesError) throw this.namesError;
     const names = new Map<string, number | number[]>();
     const v = this.view;
     const le = this.littleEndian;
     for (let i = 0; i < this.offsets.length; i++) {
       const nameOff = v.getUint32(this.offsets[i]!, le);
       if (nameOff === 0) continue;
-      const name = this.stringAt(nameOff);
+      let name: string;
+      try {
+        name = this.stringAt(nameOff);
+      } catch (e) {
+        if (e instanceof ParseError) this.namesError = e;
+        throw e;
+      }
       if (name === '') continue;
       const id = this.firstTypeId + i;
       const prev = names.get(name);

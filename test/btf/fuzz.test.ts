@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { parseBtf, type Btf } from '../../src/btf/btf.js';
 import { elfSections } from '../../src/elf/sections.js';
 import { parseBtfExt } from '../../src/btf/ext.js';
+import { encodeBtf } from '../../src/btf/encode.js';
 import { formatC } from '../../src/btf/format-c.js';
 import { formatRaw } from '../../src/btf/format-raw.js';
 import { InvalidArgumentError, ParseError } from '../../src/sys/errors.js';
@@ -126,4 +127,24 @@ test('fuzz: mutated .BTF.ext parses or fails with ParseError', { timeout: 60_000
     const bytes = apply(ext, muts);
     try { parseBtfExt(bytes, btf); } catch (e) { expectTyped(e, bytes.length); }
   }), { numRuns: 1500 });
+});
+
+test('regression (scripts/fuzz-long.ts): one bad name offset does not make every name lookup rescan all types', () => {
+  // Found on vmlinux BTF: a flipped bit in the last types' name_off made each typesByName
+  // rebuild the name index up to the bad record and throw: 300 lookups took 4.5 s.
+  const n = 60_000;
+  const types = Array.from({ length: n }, (_, i) => ({ kind: 'int' as const, name: `t${i}`, size: 4, encoding: 0, bitOffset: 0, bits: 32 }));
+  const bytes = encodeBtf(types, { littleEndian: true });
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const typeStart = v.getUint32(4, true) + v.getUint32(8, true);
+  v.setUint32(typeStart + (n - 1) * 16, 0x40000000, true); // name_off of the last INT (12-byte header + 4-byte encoding)
+  const btf = parseBtf(bytes);
+  assert.equal(btf.typeById(1).name, 't0');
+  const started = performance.now();
+  for (let i = 0; i < 300; i++) {
+    assert.throws(() => btf.typesByName(`t${i}`), (e: unknown) => e instanceof ParseError && /string offset 1073741824 outside the string section/.test(e.message));
+  }
+  const ms = performance.now() - started;
+  assert.ok(ms < 1500, `300 lookups took ${ms.toFixed(0)} ms`);
+  assert.throws(() => btf.typeByName('t1', 'int'), ParseError);
 });
