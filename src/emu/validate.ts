@@ -122,6 +122,8 @@ function typeCheck(type: number, d: MapDescriptor, f: number, numaNode: number, 
       return 0;
     }
     case MapType.bloom_filter: {
+      // bloom_map_alloc_check(): larger values could not be passed from user space.
+      if (valueSize > KMALLOC_MAX_SIZE) return -E2BIG;
       // bloom_map_alloc(): the low 4 bits of map_extra are the number of hash functions.
       if (keySize !== 0 || valueSize === 0 || maxEntries === 0 || (f & ~BLOOM_CREATE_FLAG_MASK) || !accessOk(f) ||
           (BigInt(d.mapExtra) & ~0xfn) !== 0n) return -EINVAL;

@@ -83,3 +83,19 @@ test('corrupt map files are ParseErrors (fuzzed: random bytes, bit flips, trunca
   assert.throws(() => loadEmulatedMap(good.slice(0, 10)), (e: unknown) => e instanceof ParseError && /truncated header/.test(e.message));
   m.close();
 });
+
+test('regression (scripts/fuzz-long.ts): a map file cannot make the loader allocate value buffers beyond the load limit', () => {
+  // A bloom filter's value size is only hashed, so the memory limit never counted it: a 144-byte
+  // file claiming 527 MB values allocated two scratch buffers of that size (1 GB). The kernel
+  // refuses values above KMALLOC_MAX_SIZE (bloom_map_alloc_check: E2BIG), and so does the emulator.
+  const m = createEmulatorBackend(descriptorOf({ type: 30, keySize: 0, valueSize: 4, maxEntries: 64, flags: 0, mapExtra: 3 }, 1)) as EmulatedMap;
+  const good = saveEmulatedMap(m);
+  m.close();
+  assert.equal(loadEmulatedMap(good).close(), undefined);
+  for (const valueSize of [(4 << 20) + 1, 1 << 28, 0xffffffff]) {
+    const b = good.slice();
+    new DataView(b.buffer).setUint32(24, valueSize, true);
+    new DataView(b.buffer).setUint32(56, crc32(b.subarray(80)) >>> 0, true);
+    assert.throws(() => loadEmulatedMap(b).close(), (e: unknown) => e instanceof ParseError && e.offset === 16 && /invalid or larger than/.test(e.message), `value size ${valueSize}`);
+  }
+});
