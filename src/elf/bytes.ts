@@ -20,12 +20,20 @@ export class ByteReader {
     return this.bytes.byteLength;
   }
 
-  /** Throws ParseError unless `[offset, offset + size)` lies inside the input. */
+  /**
+   * Throws ParseError unless `[offset, offset + size)` lies inside the input. The error's
+   * offset is `offset` when that is inside the input, else the input's end (a corrupt
+   * 64-bit field can ask for any offset, even one a double cannot hold); the message
+   * names the range asked for.
+   */
   check(what: string, offset: number, size: number): void {
     // Fast path first: every read goes through here.
     if (offset >= 0 && size >= 0 && offset + size <= this.bytes.byteLength && Number.isInteger(offset) && Number.isInteger(size)) return;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(size) || offset < 0 || size < 0 || offset + size > this.bytes.byteLength) {
-      throw new ParseError(what, Number.isSafeInteger(offset) ? offset : -1, `${size} bytes needed but the input has ${this.bytes.byteLength} bytes`);
+      const length = this.bytes.byteLength;
+      const at = Number.isSafeInteger(offset) && offset >= 0 && offset <= length ? offset : length;
+      const hex = (n: number) => (Number.isSafeInteger(n) && n >= 0 ? `0x${n.toString(16)}` : Number.isFinite(n) && n >= 0 ? `about 0x${n.toString(16)}` : String(n));
+      throw new ParseError(what, at, `${size} bytes needed at offset ${hex(offset)}, but the input has ${length} bytes (0x0..${hex(length)})`);
     }
   }
 

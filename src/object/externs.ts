@@ -9,6 +9,7 @@ import type { BtfType } from '../btf/types.js';
 import { MapFlags } from '../sys/constants.js';
 import { SHN_UNDEF, SymbolBinding, SymbolType } from '../elf/constants.js';
 import type { ObjectContext } from './context.js';
+import { MAX_DATA_SECTION_SIZE } from './data-maps.js';
 import { ObjectError } from './errors.js';
 import { internalMapName } from './map-names.js';
 import type { ExternSpec, ObjectMapSpec, VariableSpec } from './spec.js';
@@ -49,7 +50,11 @@ function alignOf(ctx: ObjectContext, id: number, depth = 0): number {
   }
 }
 
-/** Every extern of the object and, when there are kconfig externs with BTF, the `.kconfig` map. */
+/**
+ * Every extern of the object and, when there are kconfig externs with BTF, the `.kconfig` map.
+ * Throws `ObjectError` for a kconfig extern that is not a BTF variable, or kconfig values
+ * larger together than `MAX_DATA_SECTION_SIZE`; `ParseError` for corrupt BTF.
+ */
 export function readExterns(ctx: ObjectContext): Externs {
   const kconfig = datasecMembers(ctx, '.kconfig');
   const ksyms = datasecMembers(ctx, '.ksyms');
@@ -82,6 +87,11 @@ export function readExterns(ctx: ObjectContext): Externs {
     const offset = Math.ceil(off / k.align) * k.align;
     offsets.push(offset);
     off = offset + k.size;
+  }
+  // The sizes come from BTF: a corrupt type (an array of 2^31 elements) must not allocate gigabytes.
+  if (!(off <= MAX_DATA_SECTION_SIZE)) {
+    const largest = kcfg.reduce((a, b) => (b.size > a.size ? b : a));
+    throw new ObjectError(`kconfig externs need ${off} bytes (the largest, ${largest.name}, is ${largest.size} bytes by BTF type ${largest.typeId}): more than the ${MAX_DATA_SECTION_SIZE} bytes a data map may hold`, '.kconfig');
   }
   const data = new Uint8Array(off);
   const kconfigVariables: VariableSpec[] = [];

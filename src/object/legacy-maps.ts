@@ -52,7 +52,11 @@ export function readLegacyMaps(ctx: ObjectContext, sectionIndex: number): Object
     if (size < BPF_MAP_DEF_SIZE) {
       throw new ParseError(`map ${sym.name}`, section.offset + sym.value, `definition of ${size} bytes is shorter than struct bpf_map_def (${BPF_MAP_DEF_SIZE} bytes)`);
     }
-    r.check(`definition of map ${sym.name} in section ${section.name}`, sym.value, size);
+    // st_value comes from a 64-bit field: name the section's range rather than fail somewhere past it.
+    if (!Number.isSafeInteger(sym.value) || sym.value > data.byteLength || size > data.byteLength - sym.value) {
+      throw new ParseError(`map ${sym.name}`, section.offset + Math.min(data.byteLength, Number.isSafeInteger(sym.value) ? sym.value : data.byteLength),
+        `definition of ${size} bytes at symbol value 0x${ctx.elf.symbolValue64(sym).toString(16)} lies outside section ${section.name} (${data.byteLength} bytes${size > data.byteLength ? '' : `: values 0..${data.byteLength - size} fit`})`);
+    }
     const at = sym.value;
     const u32 = (o: number) => r.u32(`map ${sym.name}`, at + o);
     const typeNumber = u32(0);

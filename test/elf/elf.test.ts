@@ -130,3 +130,16 @@ test('a real object and llvm agree that there is no symbol table in a stripped f
   assert.ok(elf.symbolTable);
   assert.ok(elf.symbols().some((s) => s.name === 'sched_process_exec'));
 });
+
+test('regression (scripts/fuzz-long.ts): out-of-range reads name the offset asked for and report one inside the input', () => {
+  // A corrupt u64 (sh_offset here, st_value in legacy maps) used to give a ParseError at that
+  // offset far past the input, or at -1 when it was not an exact number.
+  const s = new Uint8Array(readFileSync(join(FIXTURES_DIR, 'legacy_maps-el.o')));
+  const elf = parseElf(s);
+  const sec = elf.sections.find((x) => x.name === 'maps')!;
+  const b = s.slice();
+  new DataView(b.buffer).setBigUint64(elf.header.sectionHeaderOffset + sec.index * 64 + 24, 1n << 40n, true);
+  const bad = parseElf(b).sections[sec.index]!;
+  assert.throws(() => parseElf(b).sectionData(bad), (e: unknown) => e instanceof ParseError && e.offset === b.length &&
+    e.message.includes(`${sec.size} bytes needed at offset 0x10000000000, but the input has ${b.length} bytes`));
+});

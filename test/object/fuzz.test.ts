@@ -10,8 +10,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseElf } from '../../src/elf/index.js';
-import { readCollectionSpec, type CollectionSpec } from '../../src/object/index.js';
-import { EbpfError } from '../../src/sys/errors.js';
+import { ObjectError, readCollectionSpec, type CollectionSpec } from '../../src/object/index.js';
+import { EbpfError, ParseError } from '../../src/sys/errors.js';
 import { describeObject } from '../../src/cli/commands/object.js';
 import { CILIUM_ROOT, FIXTURES_DIR } from './tools.js';
 
@@ -121,4 +121,30 @@ test('corrupt symbols, relocations, BTF and map definitions', () => {
     if (!sec || sec.size === 0) return;
     check(withField(s, sec.offset + (pos % sec.size), w, v));
   }), { numRuns: 500 });
+});
+
+test('regression (scripts/fuzz-long.ts): a legacy map symbol value beyond 2^53 is a ParseError naming the section range', () => {
+  // st_value is a u64; values past 2^53 are not exact numbers, and the bounds check reported
+  // "offset -1 (0x-1)". Now the error names the symbol value and the section's bytes.
+  const s = new Uint8Array(readFileSync(join(FIXTURES_DIR, 'legacy_maps-el-nobtf.o')));
+  const elf = parseElf(s);
+  const symtab = elf.sections.find((x) => x.name === '.symtab')!;
+  const sym = elf.symbols().find((x) => x.name === 'legacy_hash')!;
+  for (const value of [0x0040000000000000n, 0xea6c995200000028n, 61n]) {
+    const b = withField(s, symtab.offset + sym.index * 24 + 8, 8, value);
+    assert.throws(() => readCollectionSpec(b), (e: unknown) => e instanceof ParseError && e.offset >= 0 && e.offset <= b.length &&
+      e.message.includes(`symbol value 0x${value.toString(16)} lies outside section maps (60 bytes: values 0..40 fit)`), `st_value 0x${value.toString(16)}`);
+  }
+});
+
+test('regression (scripts/fuzz-long.ts): kconfig externs sized by corrupt BTF do not allocate gigabytes', () => {
+  // kconfig-eb.elf: the u32 at file offset 448 is the element count of a char array in .BTF;
+  // 0x8e000000 made a 2.2 GB .kconfig map value, allocated by readCollectionSpec.
+  const b = new Uint8Array(readFileSync(join(CILIUM_ROOT, 'testdata/kconfig-eb.elf')));
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  assert.equal(v.getUint32(448, false), 1);
+  v.setUint32(448, 0x8e000000, false);
+  const before = process.memoryUsage().arrayBuffers;
+  assert.throws(() => readCollectionSpec(b), (e: unknown) => e instanceof ObjectError && /kconfig externs need 2382364685 bytes .*more than the 67108864 bytes/.test(e.message));
+  assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20);
 });
