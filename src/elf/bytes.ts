@@ -96,7 +96,8 @@ export function cString(table: Uint8Array, offset: number, what: string | (() =>
   const name = () => (typeof what === 'string' ? what : what());
   if (!Number.isSafeInteger(offset) || offset < 0 || offset >= table.byteLength) {
     if (offset === 0 && table.byteLength === 0) return '';
-    throw new ParseError(name(), tableFileOffset + (Number.isSafeInteger(offset) ? offset : 0), `string offset ${offset} outside a ${table.byteLength}-byte string table`);
+    // The offset is outside the table (maybe outside the input): the error points at the table.
+    throw new ParseError(name(), tableFileOffset, `string offset ${offset} outside a ${table.byteLength}-byte string table (expected 0..${table.byteLength - 1})`);
   }
   const end = table.indexOf(0, offset);
   if (end < 0) throw new ParseError(name(), tableFileOffset + offset, 'string is not NUL-terminated');

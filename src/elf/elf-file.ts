@@ -210,10 +210,11 @@ export class ElfFile {
 
   private readSymbols(symtab: ElfSection): ElfSymbol[] {
     const r = this.reader;
+    // In the file first, so the errors below point inside the input.
+    r.check('symbol table', symtab.offset, symtab.size);
     if (symtab.size % ELF64_SYM_SIZE !== 0) {
       throw new ParseError('symbol table', symtab.offset, `size ${symtab.size} is not a multiple of ${ELF64_SYM_SIZE}`);
     }
-    r.check('symbol table', symtab.offset, symtab.size);
     const strtab = this.section(symtab.link, 'symbol table sh_link');
     if (strtab.type !== SectionType.STRTAB) throw new ParseError('symbol table', symtab.offset, `sh_link ${symtab.link} is not a string table`);
     const names = this.sectionData(strtab);
@@ -251,8 +252,8 @@ export class ElfFile {
     const isRela = rel.type === SectionType.RELA;
     const entSize = isRela ? ELF64_RELA_SIZE : ELF64_REL_SIZE;
     const what = `relocation section ${rel.name || rel.index}`;
+    r.check(what, rel.offset, rel.size); // in the file first, so the errors below point inside the input
     if (rel.size % entSize !== 0) throw new ParseError(what, rel.offset, `size ${rel.size} is not a multiple of ${entSize}`);
-    r.check(what, rel.offset, rel.size);
     const target = this.section(rel.info, `${what} sh_info`);
     const symbolTable = this.section(rel.link, `${what} sh_link`);
     if (symbolTable.type !== SectionType.SYMTAB) throw new ParseError(what, rel.offset, `sh_link ${rel.link} is not a symbol table`);

@@ -107,6 +107,9 @@ export function readPrograms(ctx: ObjectContext, maps: readonly ObjectMapSpec[],
  * no function symbol (hand-written or stripped objects) is one function named after it.
  */
 function functionRanges(ctx: ObjectContext, section: ElfSection): { sym: ElfSymbol; start: number; count: number }[] {
+  // The section must lie in the file before its size and symbol values are checked, so the
+  // errors below name offsets inside the input.
+  ctx.elf.sectionData(section);
   if (section.size % INSN_SIZE !== 0) {
     throw new ParseError(`program section ${section.name}`, section.offset, `size ${section.size} is not a multiple of ${INSN_SIZE}`);
   }

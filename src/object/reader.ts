@@ -168,7 +168,8 @@ function readVersion(ctx: ObjectContext): number {
   const s = ctx.elf.sectionByName('version');
   if (!s) return 0;
   const data = ctx.elf.sectionData(s);
-  if (data.byteLength !== 4) throw new ParseError('version section', s.offset, `size ${data.byteLength}, expected 4 (a u32 kernel version)`);
+  // (A NOBITS section has no bytes, and its sh_offset need not lie in the file.)
+  if (data.byteLength !== 4) throw new ParseError('version section', Math.min(s.offset, ctx.elf.bytes.length), `size ${data.byteLength}, expected 4 (a u32 kernel version)`);
   return new DataView(data.buffer, data.byteOffset, 4).getUint32(0, ctx.elf.littleEndian);
 }
 

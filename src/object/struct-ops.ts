@@ -31,7 +31,11 @@ export function readStructOpsMaps(ctx: ObjectContext, programs: readonly Program
       if (t.kind !== 'struct') throw new ObjectError(`struct_ops variable ${v.name} is a ${t.kind}, expected a struct`, section.name);
       const offset = symbols.get(v.name)?.value ?? vsi.offset;
       const size = t.size;
-      if (offset + size > data.byteLength) throw new ParseError(`struct_ops ${v.name}`, section.offset + offset, `${size} bytes past the end of ${section.name}`);
+      if (!(offset + size <= data.byteLength)) {
+        // The offset comes from a symbol value or BTF: it may be anywhere, so the error points at the section.
+        throw new ParseError(`struct_ops ${v.name}`, section.offset + Math.min(offset, data.byteLength),
+          `${size}-byte struct ${t.name || '(anon)'} at offset ${offset} runs past the end of ${section.name} (${data.byteLength} bytes)`);
+      }
       const progs: { member: string; offset: number; program: string }[] = [];
       for (const r of rel?.entries ?? []) {
         if (r.offset < offset || r.offset >= offset + size) continue;

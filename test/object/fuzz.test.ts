@@ -148,3 +148,53 @@ test('regression (scripts/fuzz-long.ts): kconfig externs sized by corrupt BTF do
   assert.throws(() => readCollectionSpec(b), (e: unknown) => e instanceof ObjectError && /kconfig externs need 2382364685 bytes .*more than the 67108864 bytes/.test(e.message));
   assert.ok(process.memoryUsage().arrayBuffers - before < 64 << 20);
 });
+
+test('regression (scripts/fuzz-long.ts): ParseErrors about sections whose headers point past the file name offsets inside the input', () => {
+  const load = (p: string) => new Uint8Array(readFileSync(p));
+  /** Set section header fields (by section name) of an object. */
+  const editSection = (bytes: Uint8Array, name: string, fields: [number, 4 | 8, bigint][]) => {
+    const sec = parseElf(bytes).sections.find((s) => s.name === name)!;
+    let b = bytes;
+    for (const [off, w, v] of fields) b = withField(b, shoff(bytes) + sec.index * 64 + off, w, v);
+    return b;
+  };
+  const cases: [string, Uint8Array, RegExp][] = [
+    // sh_name outside .shstrtab: the error used to point 512 MiB past the end of the file
+    ['section name', editSection(load(join(CILIUM_ROOT, 'testdata/fwd_decl-eb.elf')), '.text', [[0, 4, 536870913n]]), /string offset 536870913 outside a \d+-byte string table \(expected 0\.\.\d+\)/],
+    // a symbol table and a relocation section outside the file, with sizes that are not whole entries
+    ['symbol table', editSection(load(join(FIXTURES_DIR, 'global_data-eb-nobtf.o')), '.symtab', [[24, 8, 0x7000000000n], [32, 8, 17179869186n]]), /symbol table: 17179869186 bytes needed at offset 0x7000000000/],
+    ['relocations', editSection(load(join(CILIUM_ROOT, 'examples/fentry/bpf_bpfel.o')), '.relfentry/tcp_connect', [[24, 8, 0x15000000b9n], [32, 8, 189n]]), /relocation section \.relfentry\/tcp_connect: 189 bytes needed at offset 0x15000000b9/],
+    // a program section outside the file whose size is not whole instructions
+    ['program section', editSection(load(join(FIXTURES_DIR, 'sections-el.o')), 'fexit/do_unlinkat', [[24, 8, 0x1200000004n], [32, 8, 316n]]), /contents of section \d+ \(fexit\/do_unlinkat\): 316 bytes needed at offset 0x1200000004/],
+    // NOBITS sections have no bytes and any sh_offset
+    ['NOBITS version', editSection(load(join(FIXTURES_DIR, 'legacy_maps-eb-nobtf.o')), 'version', [[4, 4, 8n], [24, 8, 1n << 40n]]), /version section: size 0, expected 4/],
+    ['NOBITS maps', editSection(load(join(FIXTURES_DIR, 'iproute2_maps-el-nobtf.o')), 'maps', [[4, 4, 8n], [24, 8, 1n << 40n]]), /map tc_\w+: definition of 36 bytes at symbol value 0x\w+ lies outside section maps \(0 bytes\)/],
+  ];
+  // a struct_ops variable whose symbol value lies far past its section
+  const so = load(join(CILIUM_ROOT, 'testdata/struct_ops-eb.elf'));
+  const soElf = parseElf(so);
+  const sym = soElf.symbols().find((s) => s.name === 'testmod_ops')!;
+  const symtab = soElf.sections.find((s) => s.name === '.symtab')!;
+  cases.push(['struct_ops', withField(so, symtab.offset + sym.index * 24 + 8, 8, 1n << 36n), /24-byte struct bpf_testmod_ops at offset 68719476736 runs past the end of \.struct_ops\.link \(24 bytes\)/]);
+  const wrong = cases.flatMap(([what, b, re]) => {
+    try {
+      readCollectionSpec(b);
+      return [`${what}: no error`];
+    } catch (e) {
+      return e instanceof ParseError && e.offset >= 0 && e.offset <= b.length && re.test(e.message) ? [] : [`${what}: ${String(e)}`];
+    }
+  });
+  assert.deepEqual(wrong, []);
+});
+
+test('regression (scripts/fuzz-long.ts): object show prints at most 64 KiB of a variable sized by corrupt BTF', () => {
+  // kconfig-eb.elf: byte 497 (in .BTF) turns CONFIG_BPF_SYSCALL into a 12 MB array; formatting
+  // it as 12 million hex strings took 5 s and gigabytes of heap.
+  const b = new Uint8Array(readFileSync(join(CILIUM_ROOT, 'testdata/kconfig-eb.elf')));
+  assert.equal(b[497], 0);
+  b[497] = 190;
+  const vars = describeObject('kconfig.o', b).variables as { name: string; value: unknown[] }[];
+  const v = vars.find((x) => x.name === 'CONFIG_BPF_SYSCALL')!;
+  assert.equal(v.value.length, 64 * 1024 + 1);
+  assert.equal(v.value.at(-1), '... (12451844 bytes, first 65536 shown)');
+});
