@@ -61,7 +61,14 @@ function typeName(spec: CollectionSpec, id: number | undefined): string | undefi
 }
 
 /** A variable's value: BTF-formatted JSON (as bpftool prints typed data) or hex bytes. */
+/** Larger variable values are shown as their first bytes: a corrupt BTF size must not make `object show` build millions of strings. */
+const MAX_SHOWN_VALUE = 64 * 1024;
+
 function variableValue(spec: CollectionSpec, v: VariableSpec): unknown {
+  if (v.value.byteLength > MAX_SHOWN_VALUE) {
+    const head = Array.from(v.value.subarray(0, MAX_SHOWN_VALUE), (b) => `0x${b.toString(16).padStart(2, '0')}`);
+    return [...head, `... (${v.value.byteLength} bytes, first ${MAX_SHOWN_VALUE} shown)`];
+  }
   if (spec.btf && v.btfTypeId) {
     try {
       return JSON.parse(formatBtfJson(spec.btf, v.btfTypeId, v.value, spec.littleEndian));
