@@ -140,6 +140,17 @@ export class ElfFile {
   }
 
   /**
+   * The file offset to report for an error about byte `offset` of `section`, kept inside
+   * the section and the input: corrupt headers can place a section anywhere (a NOBITS or
+   * NULL section's sh_offset is never checked against the file), and a symbol value or
+   * BTF offset can be anything, but an error should still point into the input.
+   */
+  errorOffset(section: ElfSection, offset = 0): number {
+    const within = Number.isFinite(offset) ? Math.max(0, Math.min(offset, section.size)) : 0;
+    return Math.min(section.offset + within, this.bytes.byteLength);
+  }
+
+  /**
    * The contents of a section as a view into the input (no copy); empty for NOBITS.
    * Throws ParseError when the section lies outside the file.
    */

@@ -74,7 +74,7 @@ function checkNoInitializer(ctx: ObjectContext, sectionIndex: number, name: stri
   if (section.type === SectionType.NOBITS) return;
   const data = ctx.elf.sectionData(section);
   if (offset < 0 || offset + size > data.byteLength) {
-    throw new ParseError(`map ${name}`, section.offset + Math.min(Math.max(offset, 0), data.byteLength), `definition of ${size} bytes at ${offset} lies outside the ${data.byteLength}-byte .maps section`);
+    throw new ParseError(`map ${name}`, ctx.elf.errorOffset(section, offset), `definition of ${size} bytes at ${offset} lies outside the ${data.byteLength}-byte .maps section`);
   }
   for (let i = 0; i < size; i++) {
     if (data[offset + i] !== 0) {

@@ -77,7 +77,7 @@ function btfVariables(ctx: ObjectContext, sectionIndex: number, datasec: BtfData
     const sym = symbols.get(v.name);
     const offset = sym ? sym.value : vsi.offset;
     const size = vsi.size || sym?.size || 0;
-    checkRange(section.name, section.offset, offset, size, contents.byteLength, v.name);
+    checkRange(section.name, ctx.elf.errorOffset(section, offset), offset, size, contents.byteLength, v.name);
     out.push({
       name: v.name,
       map: section.name,
@@ -97,7 +97,7 @@ function symbolVariables(ctx: ObjectContext, sectionIndex: number, contents: Uin
   return ctx.namedSymbolsIn(sectionIndex)
     .filter((s) => !s.name.startsWith('.'))
     .map((s) => {
-      checkRange(section.name, section.offset, s.value, s.size, contents.byteLength, s.name);
+      checkRange(section.name, ctx.elf.errorOffset(section, s.value), s.value, s.size, contents.byteLength, s.name);
       return {
         name: s.name,
         map: section.name,
@@ -111,8 +111,9 @@ function symbolVariables(ctx: ObjectContext, sectionIndex: number, contents: Uin
     .sort((a, b) => a.offset - b.offset);
 }
 
-function checkRange(section: string, fileOffset: number, offset: number, size: number, limit: number, name: string): void {
+/** `errorAt`: the file offset to report (ElfFile.errorOffset of the variable's offset). */
+function checkRange(section: string, errorAt: number, offset: number, size: number, limit: number, name: string): void {
   if (offset < 0 || size < 0 || offset + size > limit) {
-    throw new ParseError(`variable ${name} in ${section}`, fileOffset + Math.max(0, Math.min(offset, limit)), `${size} bytes at offset ${offset} lie outside the ${limit}-byte section`);
+    throw new ParseError(`variable ${name} in ${section}`, errorAt, `${size} bytes at offset ${offset} lie outside the ${limit}-byte section`);
   }
 }

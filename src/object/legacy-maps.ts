@@ -50,12 +50,11 @@ export function readLegacyMaps(ctx: ObjectContext, sectionIndex: number): Object
       throw new ObjectError(`map ${sym.name}: static maps are not supported (libbpf refuses them too); remove 'static'`, section.name);
     }
     if (size < BPF_MAP_DEF_SIZE) {
-      throw new ParseError(`map ${sym.name}`, section.offset + sym.value, `definition of ${size} bytes is shorter than struct bpf_map_def (${BPF_MAP_DEF_SIZE} bytes)`);
+      throw new ParseError(`map ${sym.name}`, ctx.elf.errorOffset(section, sym.value), `definition of ${size} bytes is shorter than struct bpf_map_def (${BPF_MAP_DEF_SIZE} bytes)`);
     }
     // st_value comes from a 64-bit field: name the section's range rather than fail somewhere past it.
     if (!Number.isSafeInteger(sym.value) || sym.value > data.byteLength || size > data.byteLength - sym.value) {
-      // (A NOBITS section has no bytes, and its sh_offset need not lie in the file.)
-      throw new ParseError(`map ${sym.name}`, Math.min(ctx.elf.bytes.length, section.offset + Math.min(data.byteLength, Number.isSafeInteger(sym.value) ? sym.value : data.byteLength)),
+      throw new ParseError(`map ${sym.name}`, ctx.elf.errorOffset(section, sym.value),
         `definition of ${size} bytes at symbol value 0x${ctx.elf.symbolValue64(sym).toString(16)} lies outside section ${section.name} (${data.byteLength} bytes${size > data.byteLength ? '' : `: values 0..${data.byteLength - size} fit`})`);
     }
     const at = sym.value;

@@ -126,7 +126,7 @@ function functionRanges(ctx: ObjectContext, section: ElfSection): { sym: ElfSymb
     const next = i + 1 < syms.length ? syms[i + 1]!.value : section.size;
     const size = sym.size || next - sym.value;
     if (size % INSN_SIZE !== 0 || sym.value + size > section.size) {
-      throw new ParseError(`function ${sym.name}`, section.offset + sym.value, `size ${size} does not fit the ${section.size}-byte section ${section.name} in whole instructions`);
+      throw new ParseError(`function ${sym.name}`, ctx.elf.errorOffset(section, sym.value), `size ${size} does not fit the ${section.size}-byte section ${section.name} in whole instructions`);
     }
     return { sym, start: sym.value / INSN_SIZE, count: size / INSN_SIZE };
   });

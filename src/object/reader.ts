@@ -168,8 +168,7 @@ function readVersion(ctx: ObjectContext): number {
   const s = ctx.elf.sectionByName('version');
   if (!s) return 0;
   const data = ctx.elf.sectionData(s);
-  // (A NOBITS section has no bytes, and its sh_offset need not lie in the file.)
-  if (data.byteLength !== 4) throw new ParseError('version section', Math.min(s.offset, ctx.elf.bytes.length), `size ${data.byteLength}, expected 4 (a u32 kernel version)`);
+  if (data.byteLength !== 4) throw new ParseError('version section', ctx.elf.errorOffset(s), `size ${data.byteLength}, expected 4 (a u32 kernel version)`);
   return new DataView(data.buffer, data.byteOffset, 4).getUint32(0, ctx.elf.littleEndian);
 }
 

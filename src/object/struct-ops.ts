@@ -32,8 +32,8 @@ export function readStructOpsMaps(ctx: ObjectContext, programs: readonly Program
       const offset = symbols.get(v.name)?.value ?? vsi.offset;
       const size = t.size;
       if (!(offset + size <= data.byteLength)) {
-        // The offset comes from a symbol value or BTF: it may be anywhere, so the error points at the section.
-        throw new ParseError(`struct_ops ${v.name}`, section.offset + Math.min(offset, data.byteLength),
+        // The offset comes from a symbol value or BTF: it may be anywhere.
+        throw new ParseError(`struct_ops ${v.name}`, ctx.elf.errorOffset(section, offset),
           `${size}-byte struct ${t.name || '(anon)'} at offset ${offset} runs past the end of ${section.name} (${data.byteLength} bytes)`);
       }
       const progs: { member: string; offset: number; program: string }[] = [];

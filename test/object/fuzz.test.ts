@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parseElf } from '../../src/elf/index.js';
+import { parseElf, type ElfFile, type ElfSymbol } from '../../src/elf/index.js';
 import { ObjectError, readCollectionSpec, type CollectionSpec } from '../../src/object/index.js';
 import { EbpfError, ParseError } from '../../src/sys/errors.js';
 import { describeObject } from '../../src/cli/commands/object.js';
@@ -170,6 +170,21 @@ test('regression (scripts/fuzz-long.ts): ParseErrors about sections whose header
     ['NOBITS version', editSection(load(join(FIXTURES_DIR, 'legacy_maps-eb-nobtf.o')), 'version', [[4, 4, 8n], [24, 8, 1n << 40n]]), /version section: size 0, expected 4/],
     ['NOBITS maps', editSection(load(join(FIXTURES_DIR, 'iproute2_maps-el-nobtf.o')), 'maps', [[4, 4, 8n], [24, 8, 1n << 40n]]), /map tc_\w+: definition of 36 bytes at symbol value 0x\w+ lies outside section maps \(0 bytes\)/],
   ];
+  // a .maps section turned into a NULL section (no contents) far past the file
+  cases.push(['NULL .maps', editSection(load(join(CILIUM_ROOT, 'testdata/btf_map_init-eb.elf')), '.maps', [[4, 4, 0n], [24, 8, 1n << 38n]]), /map \w+: definition of \d+ bytes at \d+ lies outside the 0-byte \.maps section/]);
+  /** Set a symbol's st_value (and st_size) in a copy of `bytes`. */
+  const editSymbol = (bytes: Uint8Array, pick: (s: ElfSymbol, e: ElfFile) => boolean, value: bigint, size?: bigint) => {
+    const e = parseElf(bytes);
+    const symtab = e.sections.find((x) => x.name === '.symtab')!;
+    const sym = e.symbols().find((x) => pick(x, e))!;
+    const b = withField(bytes, symtab.offset + sym.index * 24 + 8, 8, value);
+    return size === undefined ? b : withField(b, symtab.offset + sym.index * 24 + 16, 8, size);
+  };
+  // a NOBITS .bss far past the file holding a variable far past the section
+  const bss = editSection(load(join(FIXTURES_DIR, 'global_data-el.o')), '.bss', [[24, 8, 1n << 40n]]);
+  cases.push(['.bss variable', editSymbol(bss, (x, e) => x.name !== '' && x.type === 1 && e.sections[x.sectionIndex]?.name === '.bss', 1n << 50n), /variable \w+ in \.bss: \d+ bytes at offset 1125899906842624 lie outside the \d+-byte section/]);
+  // a legacy map symbol too small for struct bpf_map_def, at a value far past its section
+  cases.push(['short legacy map', editSymbol(load(join(FIXTURES_DIR, 'legacy_maps-el-nobtf.o')), (x) => x.name === 'legacy_hash', 1n << 40n, 2n), /map legacy_hash: definition of 2 bytes is shorter than struct bpf_map_def/]);
   // a struct_ops variable whose symbol value lies far past its section
   const so = load(join(CILIUM_ROOT, 'testdata/struct_ops-eb.elf'));
   const soElf = parseElf(so);
