@@ -102,6 +102,7 @@ function main(): void {
     ['bpftool btf dump file vmlinux format raw', `bpftool btf dump file ${VMLINUX} format raw`],
     ['ebpf btf dump file vmlinux format raw', `node bin/ebpf btf dump file ${VMLINUX} format raw`],
     ['node -e 0 (Node startup floor)', `node -e 0`],
+    ['node bench/btf-dump-floor.mjs (names-only emitter: the floor of a JS dump)', `node bench/btf-dump-floor.mjs ${VMLINUX}`],
   ];
   const samples = new Map<string, { wall: number[]; cpu: number[] }>(commands.map(([n]) => [n, { wall: [], cpu: [] }]));
   for (let i = 0; i < RUNS; i++) {
