@@ -8,10 +8,11 @@ import type { BatchCommand, MapBackend, MapDescriptor } from './backend.js';
 import type { Codec } from '../codec/codec.js';
 import { bpfError } from '../sys/bpf.js';
 import { ElemFlags, KEYLESS_MAP_TYPES, MapType, mapTypeName } from '../sys/constants.js';
-import { BpfError, EbpfError, InvalidArgumentError } from '../sys/errors.js';
+import { BpfError, EbpfError, InvalidArgumentError, SizeMismatchError } from '../sys/errors.js';
 import { prepareBpffsPath } from '../sys/fs.js';
 import { mapInfoByFd, objPin, type MapInfo } from '../sys/map-cmds.js';
 import { MmapView } from './mmap-view.js';
+import { describe } from './value-codecs.js';
 
 const ENOENT = 2;
 const EINVAL = 22;
@@ -176,6 +177,33 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable, Itera
     const r = b.lookup(options === undefined ? 0 : options.lock ? ElemFlags.LOCK : 0);
     if (r === 0) return this.#valueCodec.decode(this.#valueView, 0);
     if (r === -ENOENT) return undefined;
+    throw this.#fail('lookup', r);
+  }
+
+  /**
+   * BPF_MAP_LOOKUP_ELEM into a buffer the caller owns, as libbpf's
+   * `bpf_map_lookup_elem(fd, key, value)` and cilium/ebpf's `Lookup(key, valueOut)`
+   * do: the value's raw bytes (for per-CPU maps, one 8-byte-aligned slot per
+   * possible CPU) are copied into `out`, and nothing is allocated, which makes
+   * it the cheapest lookup on hot paths. Returns false, leaving `out` untouched,
+   * when the key is absent. Throws `SizeMismatchError` before any syscall when
+   * `out` is not exactly the value buffer size (`descriptor.valueBufferSize`),
+   * `InvalidArgumentError` when it is not a `Uint8Array`.
+   */
+  lookupInto(key: K, out: Uint8Array, options?: LookupOptions): boolean {
+    const b = this.#live();
+    const size = b.descriptor.valueBufferSize;
+    if (!(out instanceof Uint8Array)) throw new InvalidArgumentError(`lookupInto: expected a Uint8Array of ${size} bytes to write the value into, got ${describe(out)}`);
+    if (out.byteLength !== size) throw new SizeMismatchError('lookupInto output buffer', size, out.byteLength, this.name || undefined);
+    this.#encodeKey(key);
+    const r = b.lookup(options === undefined ? 0 : options.lock ? ElemFlags.LOCK : 0);
+    if (r === 0) {
+      const v = b.value;
+      if (size <= 16) for (let i = 0; i < size; i++) out[i] = v[i]!;
+      else out.set(v);
+      return true;
+    }
+    if (r === -ENOENT) return false;
     throw this.#fail('lookup', r);
   }
 

@@ -95,6 +95,32 @@ const scenarios: Record<string, (backend: Backend) => Log> = {
     }
     return log;
   },
+  'lookupInto: caller-owned buffers, per-CPU slots, absent keys, wrong sizes': (backend) => {
+    const log: Log = [];
+    const h = createMap({ type: 'hash', keySize: 4, valueSize: 6, maxEntries: 4 }, { backend });
+    const p = createMap({ type: 'percpu_hash', key: 'u32', value: 'u32', maxEntries: 4 }, { backend });
+    try {
+      h.set(new Uint8Array([1, 0, 0, 0]), new Uint8Array([1, 2, 3, 4, 5, 6]));
+      const out = new Uint8Array(6).fill(0xee);
+      attempt(log, 'present', () => [h.lookupInto(new Uint8Array([1, 0, 0, 0]), out), [...out]]);
+      out.fill(0xee);
+      attempt(log, 'absent leaves out untouched', () => [h.lookupInto(new Uint8Array([2, 0, 0, 0]), out), [...out]]);
+      attempt(log, 'short buffer', () => h.lookupInto(new Uint8Array([1, 0, 0, 0]), new Uint8Array(5)));
+      attempt(log, 'not a buffer', () => h.lookupInto(new Uint8Array([1, 0, 0, 0]), [1, 2, 3] as unknown as Uint8Array));
+      const n = p.descriptor.nCpus;
+      p.set(7, Array.from({ length: n }, (_, i) => 100 + i));
+      const slots = new Uint8Array(p.descriptor.valueBufferSize);
+      attempt(log, 'per-CPU slots', () => {
+        const found = p.lookupInto(7, slots);
+        const v = new DataView(slots.buffer);
+        return [found, slots.length === 8 * n, Array.from({ length: n }, (_, i) => v.getUint32(i * 8, true))];
+      });
+    } finally {
+      h.close();
+      p.close();
+    }
+    return log;
+  },
   'lpm trie: longest prefix, post-order walk': (backend) => {
     const log: Log = [];
     const t = createMap({ type: 'lpm_trie', keySize: 8, valueSize: 4, maxEntries: 8, flags: MapFlags.NO_PREALLOC }, { backend });
