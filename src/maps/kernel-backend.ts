@@ -118,6 +118,21 @@ export class KernelMapBackend implements MapBackend {
     return { buffer: r, release: () => void n.munmap(r) };
   }
 
+  /**
+   * Give up the fd without closing it and return it (-1 when already closed):
+   * the backend stops using it and its finalizer will not close it, so the caller
+   * now owns it (e.g. to close it on another thread, as the test suite does).
+   */
+  detachFd(): number {
+    const fd = this.#fd;
+    if (fd >= 0) {
+      for (const a of [this.#keyValue, this.#keyOnly, this.#next, this.#nextFirst]) a.registered.release();
+      closer.unregister(this);
+      this.#fd = -1;
+    }
+    return fd;
+  }
+
   close(): void {
     if (this.#fd >= 0) {
       for (const a of [this.#keyValue, this.#keyOnly, this.#next, this.#nextFirst]) a.registered.release();

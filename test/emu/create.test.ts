@@ -33,7 +33,7 @@ test('map creation: the emulator accepts and refuses exactly what the kernel doe
       const e = createEmulated(s, cpus());
       const kr = typeof k === 'number' ? k : 0;
       const er = typeof e === 'number' ? e : 0;
-      if (typeof k !== 'number') closer.close(k.fd);
+      if (typeof k !== 'number') closer.close(k.detachFd());
       if (typeof e !== 'number') e.close();
       assert.equal(er, kr, `spec ${JSON.stringify(s)}: kernel ${kr}, emulator ${er}`);
       n++;

@@ -54,7 +54,7 @@ for (const [name, arb] of Object.entries(allScenarios(live ? cpus() : 2))) {
             break;
           }
         } finally {
-          if (typeof k !== 'number') closer.close(k.fd);
+          if (typeof k !== 'number') closer.close(k.detachFd());
           if (typeof e !== 'number') e.close();
         }
       }

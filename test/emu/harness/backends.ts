@@ -26,7 +26,7 @@ export function descriptorOf(s: SpecLite, nCpus: number, name = 'diff'): MapDesc
 }
 
 /** A kernel map, or the negative errno of BPF_MAP_CREATE. */
-export function createKernel(s: SpecLite, extra: { innerMapFd?: number } = {}): MapBackend | number {
+export function createKernel(s: SpecLite, extra: { innerMapFd?: number } = {}): KernelMapBackend | number {
   const d = descriptorOf(s, cpus());
   const fd = mapCreate({ type: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags, mapExtra: s.mapExtra ?? 0, name: d.name, innerMapFd: extra.innerMapFd });
   if (fd < 0) return fd;
