@@ -1,148 +1,58 @@
 /**
  * Differential parity for maps of maps (array_of_maps, hash_of_maps): the same
- * random operations on a kernel map and an emulated one, where a value names
- * inner map #j — a real fd on the kernel side, an emulated map's handle on the
- * other — or a bogus fd. Answers are compared after translating inner map ids
- * back to #j (ids differ between the kernel and the emulator by nature).
+ * random operations on a kernel map and an emulated one (harness/map-in-map.ts).
+ *
+ * Every update or delete of a kernel map-in-map slot waits for an expedited RCU
+ * grace period (maybe_wait_bpf_programs() in kernel/bpf/syscall.c, ~2 ms here),
+ * so one thread manages ~500 operations a second. The sequences are therefore
+ * spread over worker threads, whose waits overlap: CI runs at least 100,000
+ * operations per type (8 workers, about a minute per type on this 2-vCPU VM); a
+ * developer run defaults to 5,000 (EMU_MIM_OPS and EMU_MIM_WORKERS override).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
-import type { MapBackend } from '../../src/maps/backend.js';
-import { KernelMapBackend } from '../../src/maps/kernel-backend.js';
-import { mapCreate, mapInfoByFd } from '../../src/sys/map-cmds.js';
-import { createEmulatorBackend, type EmulatedMap } from '../../src/emu/index.js';
 import { kernelOnly } from '../helpers/kernel.js';
-import { descriptorOf } from './harness/backends.js';
-import { FdCloser } from './harness/closer.js';
-import { Pick } from './harness/gen.js';
 
-/**
- * Sequences of 1,000-3,000 operations. Few by default: every update or delete of a
- * kernel map-in-map slot waits for an RCU grace period (~2.5 ms per operation here), so
- * 55 sequences (80,000+ operations per type, run with EMU_MIM_RUNS=55) take minutes.
- */
-const RUNS = Number(process.env.EMU_MIM_RUNS ?? 2);
+const OPS_PER_TYPE = Number(process.env.EMU_MIM_OPS ?? (process.env.CI ? 100_000 : 5_000));
+const WORKERS = Number(process.env.EMU_MIM_WORKERS ?? (process.env.CI ? 8 : 2));
 
-const INNER = { type: 2, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 };
-const OTHER = { ...INNER, valueSize: 4 };
-
-interface Side {
-  outer: MapBackend;
-  /** The number to store for inner #j (j = 3: incompatible map; j = 4: not a map). */
-  ref: (j: number) => number;
-  /** Inner map id → #j. */
-  idx: Map<number, number>;
-}
-
-function u32(b: Uint8Array, o: number, v: number): void {
-  new DataView(b.buffer, b.byteOffset).setUint32(o, v >>> 0, true);
-}
-function r32(b: Uint8Array, o = 0): number {
-  return new DataView(b.buffer, b.byteOffset).getUint32(o, true);
-}
-
-function run(side: Side, ops: number[], maxEntries: number): unknown[] {
-  const m = side.outer;
-  const log: unknown[] = [];
-  for (const seed of ops) {
-    // EMU_MIM_WALK=1 logs the iteration order before every operation (to find where orders part).
-    if (process.env.EMU_MIM_WALK) {
-      const order: number[] = [];
-      const save = m.key.slice();
-      for (let r = m.getNextKey(true); r === 0; r = m.getNextKey(false)) { m.key.set(m.nextKey); order.push(r32(m.key)); }
-      m.key.set(save);
-      log.push(['order', order]);
-    }
-    const p = new Pick(seed);
-    const key = p.int(maxEntries + 2);
-    u32(m.key, 0, key);
-    switch (p.int(7)) {
-      case 6: {
-        const n = 1 + p.int(3);
-        const keys = new Uint8Array(n * 4);
-        const values = new Uint8Array(n * 4);
-        for (let i = 0; i < n; i++) {
-          u32(keys, i * 4, p.int(maxEntries + 1));
-          u32(values, i * 4, side.ref(p.int(5)));
-        }
-        const cmd = p.one(['update', 'delete', 'lookupAndDelete'] as const);
-        const r = m.batch(cmd, { inBatch: null, outBatch: new Uint8Array(4), keys, values, count: n, elemFlags: 0, flags: 0 });
-        log.push(['batch ' + cmd, n, r.result, cmd === 'lookupAndDelete' ? null : r.count]);
-        break;
-      }
-      case 0:
-      case 1: {
-        u32(m.value, 0, side.ref(p.int(5)));
-        log.push(['update', key, m.update(p.one([0, 0, 0, 1, 2, 4]))]);
-        break;
-      }
-      case 2: {
-        const rc = m.lookup(0);
-        log.push(['lookup', key, rc, rc === 0 ? side.idx.get(r32(m.value)) : null]);
-        break;
-      }
-      case 3:
-        log.push(['delete', key, m.delete()]);
-        break;
-      case 4: {
-        const rc = m.getNextKey(p.int(4) === 0);
-        log.push(['next', key, rc, rc === 0 ? r32(m.nextKey) : null]);
-        break;
-      }
-      default: {
-        const n = 1 + p.int(maxEntries + 1);
-        const keys = new Uint8Array(n * 4);
-        const values = new Uint8Array(n * 4);
-        const r = m.batch('lookup', { inBatch: null, outBatch: new Uint8Array(4), keys, values, count: n, elemFlags: 0, flags: 0 });
-        const got: number[] = [];
-        for (let i = 0; i < r.count; i++) got.push(r32(keys, i * 4), side.idx.get(r32(values, i * 4)) ?? -1);
-        log.push(['batch', n, r.result, r.count, got]);
-      }
+/** Deterministic sequences (max_entries, operation seeds) until they hold `total` operations. */
+function sequences(type: number, total: number): [number, number[]][] {
+  const out: [number, number[]][] = [];
+  let n = 0;
+  for (let round = 0; n < total; round++) {
+    for (const s of fc.sample(fc.tuple(fc.constantFrom(1, 3, 8), fc.array(fc.integer(), { minLength: 1000, maxLength: 3000 })), { numRuns: 10, seed: 777 + type + 1000 * round })) {
+      out.push(s);
+      n += s[1].length;
+      if (n >= total) break;
     }
   }
-  return log;
+  return out;
+}
+
+// Workers load TypeScript through tsx's API (workers do not inherit --import hooks on Node 20).
+const WORKER = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./harness/map-in-map-worker.ts', import.meta.url).href)}); });`;
+
+function check(type: number, part: [number, number[]][]): Promise<{ ops: number; divergence: string | null }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(WORKER, { eval: true, workerData: { type, sequences: part } });
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.once('exit', (code) => { if (code !== 0) reject(new Error(`map-in-map worker exited with ${code}`)); });
+  });
 }
 
 for (const type of [12, 13]) {
   const name = type === 12 ? 'array_of_maps' : 'hash_of_maps';
   test(`differential vs kernel: ${name}`, kernelOnly(), async () => {
-    const closer = new FdCloser();
-    let total = 0;
-    try {
-      for (const [maxEntries, ops] of fc.sample(fc.tuple(fc.constantFrom(1, 3, 8), fc.array(fc.integer(), { minLength: 1000, maxLength: 3000 })), { numRuns: RUNS, seed: 777 + type })) {
-        const outerSpec = { type, keySize: 4, valueSize: 4, maxEntries, flags: type === 13 ? 64 : 0 };
-        // Kernel side: three compatible inner maps, one incompatible, and a closed fd.
-        const kInner = [INNER, INNER, INNER, OTHER].map((s) => mapCreate({ ...s, name: 'inner' }));
-        const kOuterFd = mapCreate({ ...outerSpec, innerMapFd: kInner[0], name: 'outer' });
-        assert.ok(kOuterFd >= 0, `outer map create: ${kOuterFd}`);
-        const kernel: Side = {
-          outer: new KernelMapBackend(kOuterFd, descriptorOf(outerSpec, 1, 'outer')),
-          ref: (j) => (j < 4 ? kInner[j]! : 900_123),
-          idx: new Map(kInner.map((fd, j) => [mapInfoByFd(fd).id, j])),
-        };
-        const eInner = [INNER, INNER, INNER, OTHER].map((s) => createEmulatorBackend(descriptorOf(s, 1)) as EmulatedMap);
-        const emulator: Side = {
-          outer: createEmulatorBackend(descriptorOf(outerSpec, 1, 'outer'), { innerMap: eInner[0]!.handle }),
-          ref: (j) => (j < 4 ? eInner[j]!.handle : 900_123),
-          idx: new Map(eInner.map((m, j) => [m.id, j])),
-        };
-        try {
-          const el = run(emulator, ops, maxEntries);
-          const kl = run(kernel, ops, maxEntries);
-          const at = el.findIndex((x, i) => JSON.stringify(x) !== JSON.stringify(kl[i]));
-          assert.equal(at, -1, `${name} max_entries ${maxEntries}: operation ${at}: kernel ${JSON.stringify(kl[at])}, emulator ${JSON.stringify(el[at])}; before: ${JSON.stringify(kl.slice(Math.max(0, at - 3), at))}`);
-          total += ops.length;
-        } finally {
-          closer.close(kOuterFd);
-          for (const fd of kInner) closer.close(fd);
-          emulator.outer.close();
-          for (const m of eInner) m.close();
-        }
-      }
-    } finally {
-      await closer.drain();
-    }
-    console.log(`# emu-diff ${name}: ${RUNS} sequences, ${total} operations, 0 divergences`);
+    const all = sequences(type, OPS_PER_TYPE);
+    const parts = Array.from({ length: Math.min(WORKERS, all.length) }, (_, w) => all.filter((_s, i) => i % WORKERS === w));
+    const results = await Promise.all(parts.map((p) => check(type, p)));
+    for (const r of results) assert.equal(r.divergence, null);
+    const total = results.reduce((a, r) => a + r.ops, 0);
+    assert.ok(total >= OPS_PER_TYPE, `${total} operations checked, expected at least ${OPS_PER_TYPE}`);
+    console.log(`# emu-diff ${name}: ${all.length} sequences, ${total} operations, ${parts.length} workers, 0 divergences`);
   });
 }
