@@ -134,11 +134,7 @@ export class KernelMapBackend implements MapBackend {
   }
 
   close(): void {
-    if (this.#fd >= 0) {
-      for (const a of [this.#keyValue, this.#keyOnly, this.#next, this.#nextFirst]) a.registered.release();
-      closer.unregister(this);
-      native().close(this.#fd);
-      this.#fd = -1;
-    }
+    const fd = this.detachFd();
+    if (fd >= 0) native().close(fd);
   }
 }
